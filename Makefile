@@ -1,0 +1,97 @@
+# Concierge: builds the nginx module, the workers, the tools and the unit tests.
+#
+#   make            build everything into build/
+#   make test       run the whole suite with prove
+#   make run        start the platform locally (see README.md)
+#   make deps       install every Debian and npm package the project uses
+#   make SANITIZE=1 the same, with ASan/UBSan, into build-asan/
+
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-asan
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SANFLAGS  =
+endif
+
+CC       ?= cc
+OPT      ?= -O2 -g
+CFLAGS_ALL = $(OPT) $(SANFLAGS) -std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror \
+             -Wno-unused-parameter -fPIC -Ilib -Iworkers/common \
+             $(shell pkg-config --cflags openssl jansson libpq libmicrohttpd libcurl)
+LDFLAGS_ALL = $(SANFLAGS)
+LIB_LIBS    = $(shell pkg-config --libs openssl jansson)
+WORKER_LIBS = $(shell pkg-config --libs libpq libmicrohttpd libcurl) $(LIB_LIBS) -lz -lm -lpthread
+
+LIB_SRC     = $(wildcard lib/*.c)
+LIB_OBJ     = $(LIB_SRC:%.c=$(BUILD)/%.o)
+COMMON_SRC  = $(wildcard workers/common/*.c)
+COMMON_OBJ  = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+WORKERS     = cc-api cc-ingest cc-worker
+WORKER_BINS = $(WORKERS:%=$(BUILD)/%)
+TOOL_SRC    = $(wildcard tools/ccctl/*.c)
+TOOL_BINS   = $(if $(TOOL_SRC),$(BUILD)/ccctl)
+UNIT_SRC    = $(wildcard t/unit/*.c)
+UNIT_BINS   = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%.t)
+MODULE      = $(BUILD)/ngx_http_concierge_module.so
+
+.PHONY: all module workers unit deps test test-unit test-asan run fuzz bench clean
+
+all: workers unit $(TOOL_BINS) module
+
+workers: $(WORKER_BINS)
+unit: $(UNIT_BINS)
+module: $(MODULE)
+
+$(BUILD)/libcc.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/libcccommon.a: $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h workers/common/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(BUILD)/cc-%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard workers/cc-$$*/*.c)) \
+               $(BUILD)/libcccommon.a $(BUILD)/libcc.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libcccommon.a \
+	    $(BUILD)/libcc.a $(WORKER_LIBS)
+
+$(BUILD)/ccctl: $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcccommon.a $(BUILD)/libcc.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libcccommon.a \
+	    $(BUILD)/libcc.a $(WORKER_LIBS)
+
+$(BUILD)/t/unit/%.t: t/unit/%.c t/unit/tap.h $(BUILD)/libcc.a $(BUILD)/libcccommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -It/unit -o $@ $< $(BUILD)/libcccommon.a \
+	    $(BUILD)/libcc.a $(WORKER_LIBS)
+
+# The module is built by nginx's own build system against Debian's nginx-dev,
+# with the distribution's configure flags, so the .so loads into stock nginx.
+$(MODULE): config $(wildcard ngx_module/*.c ngx_module/*.h lib/*.c lib/*.h)
+	BUILD=$(BUILD) tools/build-module.sh
+
+deps:
+	tools/install-deps.sh
+
+test: all
+	tools/run-tests.sh
+
+test-unit: unit
+	prove -e '' $(UNIT_BINS)
+
+test-asan:
+	$(MAKE) SANITIZE=1 unit workers
+	ASAN_OPTIONS=detect_leaks=1 prove -e '' $(UNIT_SRC:t/unit/%.c=build-asan/t/unit/%.t)
+
+run: all
+	tools/cc-run
+
+clean:
+	rm -rf build build-asan build-fuzz
