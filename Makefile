@@ -90,7 +90,10 @@ test-asan:
 	$(MAKE) SANITIZE=1 unit workers
 	ASAN_OPTIONS=detect_leaks=1 prove -e '' $(UNIT_SRC:t/unit/%.c=build-asan/t/unit/%.t)
 
-run: all
+# Installs what is missing, builds, then starts everything (Ctrl-C stops it).
+run:
+	$(MAKE) deps
+	$(MAKE) all
 	tools/cc-run
 
 clean:

@@ -1,0 +1,160 @@
+package CC::Test;
+
+# The integration-test harness: one stack (tools/lib/CC/Stack.pm) per test
+# file, in its own temporary directory, torn down when the test ends even if
+# it dies.  The directory and its logs are kept when a test failed, and the
+# tail of each log is printed, so a failure can be read from CI output alone.
+#
+#   use CC::Test;
+#   my $t = CC::Test->new;
+#   $t->start_pg->start_worker('api');
+#   $t->start_nginx(<<'EOF');
+#   ... nginx configuration with %%VARS%% ...
+#   EOF
+#   my $res = $t->https(GET => '/api/health');
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../tools/lib", "$FindBin::Bin/../../tools/lib";
+
+use File::Temp qw(tempdir);
+use JSON::PP ();
+use Test::More ();
+
+use CC::Stack;
+our @ISA = ('CC::Stack');
+
+our @EXPORT_OK = qw(json_decode json_encode);
+
+my @live;
+
+sub new {
+    my ($class, %opt) = @_;
+    my $base = $ENV{CC_TEST_TMP} // '/tmp';
+    my $name = $0;
+    $name =~ s{.*/}{};
+    $name =~ s{\.t$}{};
+    my $dir = tempdir("cc-$name-XXXXXX", DIR => $base, CLEANUP => 0);
+    my $self = CC::Stack::new($class, dir => $dir, %opt);
+    push @live, $self;
+    return $self;
+}
+
+sub json { JSON::PP->new->utf8->canonical }
+sub json_decode { my $d = eval { json()->decode($_[0] // '') }; return $d }
+sub json_encode { json()->encode($_[0]) }
+
+# https(METHOD, PATH, headers => {...}, body => STRING|json => REF,
+#       port => NAME, cert => [PEM, KEY])
+# Returns a Mojo::Message::Response-like hash: {status, headers, body, json}.
+sub https {
+    my ($self, $method, $path, %opt) = @_;
+    require Mojo::UserAgent;
+    my $ua = Mojo::UserAgent->new(ca => $self->certs . '/ca.pem',
+                                  inactivity_timeout => 20,
+                                  max_redirects => 0);
+    if ($opt{cert}) {
+        $ua->cert($opt{cert}[0])->key($opt{cert}[1]);
+    }
+    my $port = $self->port($opt{port} // 'https');
+    my $url = "https://localhost:$port$path";
+    my %h = %{ $opt{headers} // {} };
+    my @body;
+    if (exists $opt{json}) {
+        @body = (json => $opt{json});
+    }
+    elsif (exists $opt{body}) {
+        @body = ($opt{body});
+    }
+    my $tx = $ua->build_tx($method => $url => \%h => @body);
+    $tx = $ua->start($tx);
+    my $res = $tx->res;
+    if (my $err = $tx->error) {
+        return { status => 0, error => $err->{message}, headers => {}, body => '' }
+            unless $err->{code};
+    }
+    my %headers;
+    for my $name (@{ $res->headers->names }) {
+        $headers{lc $name} = $res->headers->header($name);
+    }
+    return {
+        status  => $res->code,
+        headers => \%headers,
+        body    => $res->body,
+        json    => json_decode($res->body),
+    };
+}
+
+# Requests straight to a worker's unix socket, bypassing nginx.
+sub worker_request {
+    my ($self, $name, $method, $path, $headers, $body) = @_;
+    my ($status, $h, $content) = CC::Stack::unix_request(
+        $self->socket_path($name), $method, $path, $headers, $body);
+    return { status => $status, headers => $h, body => $content,
+             json => json_decode($content) };
+}
+
+# SQL as the schema owner (postgres), or as the workers' role with a tenant.
+sub sql {
+    my ($self, $sql) = @_;
+    my $out = CC::Stack::_run('psql', $self->db_url('postgres'), '-X', '-q', '-At',
+                              '-v', 'ON_ERROR_STOP=1', '-c', $sql);
+    chomp $out;
+    return $out;
+}
+
+sub sql_as_app {
+    my ($self, $tenant, $sql) = @_;
+    my $set = defined $tenant ? "SET cc.tenant_id = '$tenant';" : '';
+    my $out = CC::Stack::_run('psql', $self->db_url('cc_app'), '-X', '-q', '-At',
+                              '-v', 'ON_ERROR_STOP=1', '-c', "$set $sql");
+    chomp $out;
+    return $out;
+}
+
+# Wait for a condition with a deadline; returns true if it became true.
+sub eventually {
+    my ($self, $cond, $timeout) = @_;
+    return eval { CC::Stack::wait_until('condition', $timeout // 10, $cond); 1 };
+}
+
+sub grep_log {
+    my ($self, $name, $re) = @_;
+    open my $fh, '<', $self->log($name) or return ();
+    return grep { /$re/ } <$fh>;
+}
+
+sub teardown {
+    my ($self) = @_;
+    return if $self->{torn_down}++;
+    $self->stop_all;
+    my $passing = Test::More->builder->is_passing;
+    if ($passing && !$ENV{CC_KEEP}) {
+        system('rm', '-rf', $self->dir);
+        return;
+    }
+    Test::More::diag("kept test directory: " . $self->dir);
+    for my $log (sort glob($self->dir . '/logs/*.log')) {
+        open my $fh, '<', $log or next;
+        my @lines = <$fh>;
+        next unless @lines;
+        my @tail = @lines > 25 ? @lines[-25 .. -1] : @lines;
+        Test::More::diag("--- tail of $log");
+        Test::More::diag($_) for map { chomp; $_ } @tail;
+    }
+}
+
+sub DESTROY { $_[0]->teardown }
+
+END {
+    my $status = $?;
+    $_->teardown for @live;
+    @live = ();
+    $? = $status;
+}
+
+$SIG{INT} = $SIG{TERM} = sub { $_->teardown for @live; exit 1 };
+
+1;
