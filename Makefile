@@ -86,9 +86,20 @@ test: all
 test-unit: unit
 	prove -e '' $(UNIT_BINS)
 
+# The unit tests, and the integration tests that drive the workers, with
+# everything built under ASan/UBSan; LeakSanitizer makes a leaking worker
+# exit non-zero, which the harness reports as a failed test.
+ASAN_TESTS ?= build-asan/t/unit t/api t/jobs t/e2e
 test-asan:
-	$(MAKE) SANITIZE=1 unit workers
-	ASAN_OPTIONS=detect_leaks=1 prove -e '' $(UNIT_SRC:t/unit/%.c=build-asan/t/unit/%.t)
+	$(MAKE) SANITIZE=1 unit workers module
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	BUILD=build-asan tools/run-tests.sh $$(ls -d $(ASAN_TESTS) 2>/dev/null)
+
+# libFuzzer targets for every parser that sees outside input (fuzz/run.sh).
+FUZZ_SECONDS ?= 30
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 # Installs what is missing, builds, then starts everything (Ctrl-C stops it).
 run:

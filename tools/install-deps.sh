@@ -1,30 +1,46 @@
 #!/usr/bin/env bash
-# Installs every Debian and npm package Concierge uses, on Debian 12, as root.
+# Installs the Debian and npm packages Concierge uses, on Debian 12, as root.
 # Idempotent: asks apt only for what is missing, and npm only when a lock file
 # is newer than the installed tree.
+#
+#   tools/install-deps.sh [all|build|runtime]    (default: all)
+# build: what compiles the module and the workers (the Dockerfile's first
+# stage); runtime: what the container runs; all: both, plus PostgreSQL, the
+# simulator's and the tests' packages, and the npm packages (make deps).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+profile=${1:-all}
 
-debian_packages=(
-    # build
-    gcc make pkg-config clang libclang-rt-14-dev
-    nginx nginx-dev libnginx-mod-nchan libnginx-mod-http-js
+build_packages=(
+    gcc make pkg-config nginx-dev
     libssl-dev libjansson-dev libpq-dev libcurl4-openssl-dev
     libmicrohttpd-dev libpcre2-dev zlib1g-dev
-    # run
-    postgresql-15 postgresql-client-15 openssl curl ca-certificates
-    # tests, simulator, tools
-    perl libmojolicious-perl libcrypt-jwt-perl libio-socket-ssl-perl
-    libjson-pp-perl libdbd-pg-perl valgrind procps
 )
+runtime_packages=(
+    nginx libnginx-mod-nchan libjansson4 libpq5 libcurl4 libmicrohttpd12
+    postgresql-client-15 perl openssl ca-certificates
+)
+dev_packages=(
+    clang libclang-rt-14-dev libnginx-mod-http-js
+    postgresql-15 curl procps valgrind
+    libmojolicious-perl libcrypt-jwt-perl libio-socket-ssl-perl libdbd-pg-perl
+)
+
+case $profile in
+    build)   debian_packages=("${build_packages[@]}") ;;
+    runtime) debian_packages=("${runtime_packages[@]}") ;;
+    all)     debian_packages=("${build_packages[@]}" "${runtime_packages[@]}"
+                              "${dev_packages[@]}") ;;
+    *)       echo "usage: install-deps.sh [all|build|runtime]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${debian_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
         || missing+=("$pkg")
 done
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+if [ "$profile" = all ] && { ! command -v node >/dev/null || ! command -v npm >/dev/null; }; then
     missing+=(nodejs npm)
 fi
 
@@ -40,6 +56,8 @@ if [ ${#missing[@]} -gt 0 ]; then
         systemctl disable --now nginx postgresql >/dev/null 2>&1 || true
     fi
 fi
+
+[ "$profile" = all ] || exit 0
 
 # npm packages: one folder each, with its own lock file.
 for dir in tools tools/azure-sim/conformance; do

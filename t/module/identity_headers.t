@@ -94,4 +94,4 @@ ok(scalar $t->grep_log('nginx-error', qr/removed client header "X-CC-Tenant"/),
 ok(!scalar $t->grep_log('nginx-error', qr/evil|mallory/),
    'header values never logged');
 
-done_testing();
+$t->done_testing;

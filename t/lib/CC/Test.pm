@@ -126,6 +126,19 @@ sub grep_log {
     return grep { /$re/ } <$fh>;
 }
 
+# Ends a test file: stops every process, proves that each worker shut down
+# cleanly on SIGTERM (exit 0: no crash, and under LeakSanitizer no leak),
+# then closes the plan.  Tests call $t->done_testing instead of done_testing().
+sub done_testing {
+    my ($self) = @_;
+    for my $name (reverse @{ $self->{order} }) {
+        my $status = $self->stop($name);
+        next unless $name =~ /^cc-/;
+        Test::More::is($status, 0, "$name shut down cleanly on SIGTERM");
+    }
+    Test::More::done_testing();
+}
+
 sub teardown {
     my ($self) = @_;
     return if $self->{torn_down}++;

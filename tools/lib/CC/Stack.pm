@@ -327,7 +327,7 @@ sub unix_request {
 # Variables a configuration template may use as %%NAME%%.
 sub conf_vars {
     my ($self) = @_;
-    my $certs = $self->certs;
+    my $certs = $self->{vars}{CERTS} // $self->certs;
     return {
         DIR         => $self->{dir},
         TOP         => $TOP,
