@@ -1,0 +1,75 @@
+/*
+ * cc-worker: runs jobs from the queue, and answers /healthz and /metrics on
+ * its own socket.  SIGTERM finishes the job in hand, then exits 0.
+ */
+
+#include <stdlib.h>
+
+#include "cc_db.h"
+#include "cc_http.h"
+#include "cc_log.h"
+#include "cc_metrics.h"
+#include "cc_service.h"
+#include "cc_signal.h"
+#include "worker_runner.h"
+
+
+#define WORKER_DRAIN_MS  5000
+
+/* The runner's connection, the heartbeat's, and one spare for the claim
+ * loop's next-ready query while a /metrics scrape holds none. */
+#define WORKER_MIN_POOL  2
+
+
+int
+main(int argc, char **argv)
+{
+    cc_config_t        cfg;
+    cc_http_config_t   http;
+    cc_http_server_t  *srv;
+    cc_db_pool_t      *pool;
+    worker_runner_t    runner;
+
+    cc_service_init(&cfg, "cc-worker", CC_CONFIG_NEED_DATABASE, argc, argv);
+    if (cfg.db_pool_size < WORKER_MIN_POOL) {
+        cfg.db_pool_size = WORKER_MIN_POOL;
+    }
+
+    pool = cc_db_pool_create(cfg.database_url, cfg.db_pool_size,
+                             "cc-worker");
+    if (pool == NULL || worker_runner_init(&runner, &cfg, pool) != 0) {
+        cc_log(CC_LOG_ERROR, "cannot set up the job runner");
+        return 1;
+    }
+    cc_metrics_add_collector(cc_db_pool_collect, pool);
+    cc_metrics_add_collector(worker_runner_collect, &runner);
+
+    http = (cc_http_config_t) {
+        .svc = "cc-worker",
+        .socket_path = cfg.socket_path,
+        .max_body = cfg.max_body,
+        .routes = NULL,
+        .nroutes = 0,
+        .app = &runner,
+        .healthy = worker_runner_healthy,
+    };
+    srv = cc_http_start(&http);
+    if (srv == NULL) {
+        worker_runner_close(&runner);
+        cc_db_pool_destroy(pool);
+        return 1;
+    }
+
+    cc_log_fields(CC_LOG_INFO, "job runner started",
+                  json_pack("{s:s,s:i,s:i}", "worker_id", cfg.worker_id,
+                            "lease_seconds", cfg.job_lease_seconds,
+                            "poll_ms", cfg.job_poll_ms));
+    worker_runner_loop(&runner);
+
+    cc_log(CC_LOG_INFO, "stopping");
+    cc_http_stop(srv, WORKER_DRAIN_MS);
+    worker_runner_close(&runner);
+    cc_db_pool_destroy(pool);
+    cc_log(CC_LOG_INFO, "stopped");
+    return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * Configuration of a worker process: read from environment variables, then
+ * optionally overridden by a `--config FILE` of `KEY = value` lines.
+ *
+ * Keys (the same names in the environment and in the file):
+ *
+ *   CC_DATABASE_URL         libpq connection string or URL.  Required by
+ *                           cc-api and cc-worker.
+ *   CC_SOCKET               path of the unix socket this process listens on.
+ *                           Required.
+ *   CC_LOG_LEVEL            debug | info | warn | error (default info).
+ *   CC_LOG_PII              on | off (default off): whether personal data
+ *                           (UPNs, e-mail addresses, names, serial numbers)
+ *                           may appear in logs.  Keep it off in production.
+ *   CC_MAX_BODY             largest request body accepted, in bytes
+ *                           (default 1048576; larger bodies get 413).
+ *   CC_DB_POOL_SIZE         connections in the libpq pool (default 4, 1..64).
+ *   CC_WORKER_ID            name a job runner claims jobs under
+ *                           (default hostname:pid).
+ *   CC_JOB_LEASE_SECONDS    lease a claimed job is held for (default 30).
+ *   CC_JOB_BACKOFF_BASE_MS  first retry delay; doubles per attempt
+ *                           (default 1000).
+ *   CC_JOB_BACKOFF_MAX_MS   cap of the retry delay (default 300000).
+ *   CC_JOB_POLL_MS          longest idle sleep when no notification comes
+ *                           (default 5000).
+ *   CC_WORKER_SOCKET        cc-worker's socket, probed by cc-api's health.
+ *   CC_INGEST_SOCKET        cc-ingest's socket, probed by cc-api's health.
+ *
+ * Invalid values are reported with the key's name; main() then exits 2.
+ */
+
+#ifndef CC_CONFIG_H
+#define CC_CONFIG_H
+
+#include <stddef.h>
+
+#define CC_CONFIG_ERR_LEN  256
+#define CC_CONFIG_STR_LEN  1024
+
+typedef struct cc_config {
+    char    database_url[CC_CONFIG_STR_LEN];
+    char    socket_path[108];
+    int     log_level;
+    int     log_pii;
+    size_t  max_body;
+    int     db_pool_size;
+    char    worker_id[256];
+    int     job_lease_seconds;
+    int     job_backoff_base_ms;
+    int     job_backoff_max_ms;
+    int     job_poll_ms;
+    char    worker_socket[108];
+    char    ingest_socket[108];
+} cc_config_t;
+
+/* Fills cfg with the defaults documented above. */
+void cc_config_defaults(cc_config_t *cfg);
+
+/* Sets one key from its text value.  Returns 0, or -1 with err filled. */
+int cc_config_set(cc_config_t *cfg, const char *key, const char *value,
+                  char *err, size_t errlen);
+
+/* Applies every CC_* key present in the environment. */
+int cc_config_from_env(cc_config_t *cfg, char *err, size_t errlen);
+
+/* Applies a file of `KEY = value` lines; '#' starts a comment line. */
+int cc_config_from_file(cc_config_t *cfg, const char *path,
+                        char *err, size_t errlen);
+
+/*
+ * Defaults, then the environment, then `--config FILE` from argv.  Unknown
+ * arguments are errors.  Returns 0, or -1 with err filled.
+ */
+int cc_config_load(cc_config_t *cfg, int argc, char **argv,
+                   char *err, size_t errlen);
+
+/*
+ * What a process needs before it can start: pass CC_CONFIG_NEED_DATABASE
+ * when it cannot work without CC_DATABASE_URL.
+ */
+#define CC_CONFIG_NEED_DATABASE  0x1
+
+int cc_config_check(const cc_config_t *cfg, int needs,
+                    char *err, size_t errlen);
+
+/* cc_config_load() and cc_config_check(); on error prints it and exits 2. */
+void cc_config_load_or_exit(cc_config_t *cfg, const char *svc, int needs,
+                            int argc, char **argv);
+
+#endif /* CC_CONFIG_H */
