@@ -67,6 +67,7 @@ main(int argc, char **argv)
     cc_log(CC_LOG_INFO, "stopping");
     cc_http_stop(srv, API_DRAIN_MS);
     cc_db_pool_destroy(app.pool);
+    api_probe_cleanup();
     cc_log(CC_LOG_INFO, "stopped");
     return 0;
 }

@@ -22,6 +22,13 @@ api_probe_init(void)
 }
 
 
+void
+api_probe_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+
 int
 api_probe_healthz(const char *socket_path)
 {

@@ -10,6 +10,9 @@
 /* Call once at start-up, before any thread runs (libcurl's rule). */
 int api_probe_init(void);
 
+/* Releases libcurl's global state at exit. */
+void api_probe_cleanup(void);
+
 /* True when the worker at socket_path answers /healthz with 200 within
  * API_PROBE_TIMEOUT_MS.  An empty path is "not configured": false. */
 int api_probe_healthz(const char *socket_path);

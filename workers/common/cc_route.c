@@ -25,12 +25,15 @@ capture_param(cc_route_match_t *m, const char *pat, size_t plen,
 {
     cc_route_param_t  *p;
 
+    /* A value too long to capture matches nothing, whether or not this
+     * call captures: the 404/405 decision must not depend on it. */
+    if (slen >= sizeof(p->value)) {
+        return 0;
+    }
     if (m == NULL) {
         return 1;
     }
-    if (m->nparams == CC_ROUTE_MAX_PARAMS || plen - 2 >= sizeof(p->name)
-        || slen >= sizeof(p->value))
-    {
+    if (m->nparams == CC_ROUTE_MAX_PARAMS || plen - 2 >= sizeof(p->name)) {
         return 0;
     }
     p = &m->params[m->nparams++];
