@@ -114,11 +114,13 @@ sub filter_of ($c, %fields) {
     return sub { 1 } unless defined $f && length $f;
     my $str = q{'((?:[^']|'')*)'};
     if ($f =~ /\A\s*contains\(\s*(\w+)\s*,\s*$str\s*\)\s*\z/ && $fields{"contains:$1"}) {
-        my ($field, $needle) = ($1, $2 =~ s/''/'/gr);
+        my ($field, $needle) = ($1, $2);
+        $needle =~ s/''/'/g;
         return sub ($o) { index(lc($o->{$field} // ''), lc $needle) >= 0 };
     }
     if ($f =~ /\A\s*(\w+)\s+eq\s+$str\s*\z/ && $fields{"eq:$1"}) {
-        my ($field, $value) = ($1, $2 =~ s/''/'/gr);
+        my ($field, $value) = ($1, $2);
+        $value =~ s/''/'/g;
         return sub ($o) { lc($o->{$field} // '') eq lc $value };
     }
     graph_error($c, 400, 'BadRequest', "Invalid filter clause: the filter '$f' is not supported.");
@@ -143,7 +145,8 @@ sub collection ($c, $what, $items, %opt) {
         my $q = $c->req->url->query->clone;
         $q->remove('$skiptoken');
         $q->append('$skiptoken' => b64url('skip:' . ($skip + $top)));
-        $out{'@odata.nextLink'} = $url->query($q)->to_string;
+        # Graph writes $top and $skiptoken with a literal "$".
+        $out{'@odata.nextLink'} = $url->to_string . '?' . ($q->to_string =~ s/%24/\$/gr);
     }
     $out{'@odata.count'} = scalar @$items if ($c->param('$count') // '') eq 'true';
     return $c->render(json => \%out);
