@@ -56,7 +56,8 @@ test_error_shape(void)
     is_str(rep.content_type, CC_CONTENT_JSON, "errors are JSON");
 
     text = cc_reply_body(&rep, &len);
-    is_str(text, "{\"error\":{\"code\":\"not_found\",\"message\":\"no job 7\"}}",
+    is_str(text,
+           "{\"error\":{\"code\":\"not_found\",\"message\":\"no job 7\"}}",
            "the error shape is exactly {error:{code,message}}");
     is_int((long long) len, (long long) strlen(text), "length is returned");
 

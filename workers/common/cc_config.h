@@ -13,16 +13,20 @@
  *                           (UPNs, e-mail addresses, names, serial numbers)
  *                           may appear in logs.  Keep it off in production.
  *   CC_MAX_BODY             largest request body accepted, in bytes
- *                           (default 1048576; larger bodies get 413).
- *   CC_DB_POOL_SIZE         connections in the libpq pool (default 4, 1..64).
+ *                           (default 1048576, 1..1 GiB; larger bodies get
+ *                           413).
+ *   CC_DB_POOL_SIZE         connections in the libpq pool (default 4, 1..64;
+ *                           cc-worker uses at least 2: job and heartbeat).
  *   CC_WORKER_ID            name a job runner claims jobs under
  *                           (default hostname:pid).
- *   CC_JOB_LEASE_SECONDS    lease a claimed job is held for (default 30).
+ *   CC_JOB_LEASE_SECONDS    lease a claimed job is held for (default 30,
+ *                           3..86400); the heartbeat renews it every third.
  *   CC_JOB_BACKOFF_BASE_MS  first retry delay; doubles per attempt
- *                           (default 1000).
- *   CC_JOB_BACKOFF_MAX_MS   cap of the retry delay (default 300000).
+ *                           (default 1000, 0..86400000).
+ *   CC_JOB_BACKOFF_MAX_MS   cap of the retry delay (default 300000, not
+ *                           below the base).
  *   CC_JOB_POLL_MS          longest idle sleep when no notification comes
- *                           (default 5000).
+ *                           (default 5000, 10..3600000).
  *   CC_WORKER_SOCKET        cc-worker's socket, probed by cc-api's health.
  *   CC_INGEST_SOCKET        cc-ingest's socket, probed by cc-api's health.
  *
