@@ -58,7 +58,7 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h workers/common/*.h)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 .SECONDEXPANSION:
-$(BUILD)/cc-%: $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard workers/cc-$$*/*.c)) \
+$(BUILD)/cc-%: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard workers/cc-$$*/*.c)))) \
                $(BUILD)/libcccommon.a $(BUILD)/libcc.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libcccommon.a \
 	    $(BUILD)/libcc.a $(WORKER_LIBS)

@@ -18,3 +18,7 @@ CREATE FUNCTION cc_current_tenant() RETURNS uuid
     AS $$ SELECT nullif(current_setting('cc.tenant_id', true), '')::uuid $$;
 
 GRANT USAGE ON SCHEMA public TO cc_app;
+
+-- The runner's own record (created before this file runs): health checks
+-- report the schema version the workers see.
+GRANT SELECT ON schema_migrations TO cc_app;

@@ -196,8 +196,11 @@ sub start_pg {
 
     make_path($pgdir);
     if ($user) {
+        # The server writes its log itself, as that user.
         my (undef, undef, $uid, $gid) = getpwnam($user);
-        chown $uid, $gid, $pgdir;
+        open my $log, '>>', $self->log('postgres') or die "postgres log: $!\n";
+        close $log;
+        chown $uid, $gid, $pgdir, $self->log('postgres');
     }
     chmod 0755, $pgdir;
 
