@@ -304,24 +304,53 @@ cc_db_sqlstate(const PGresult *res)
 }
 
 
+static void
+add_diag(json_t *f, const char *name, const PGresult *res, int field)
+{
+    const char  *v;
+
+    v = res ? PQresultErrorField(res, field) : NULL;
+    if (v != NULL) {
+        json_object_set_new(f, name, json_string(v));
+    }
+}
+
+
+/*
+ * Logs a failed statement by SQLSTATE and the names of the objects
+ * involved.  Never the parameters, nor the DETAIL (which quotes row
+ * values), nor the message of a data exception (class 22), which quotes the
+ * offending input: any of them could be personal data.
+ */
+static void
+log_failure(const PGresult *res)
+{
+    const char  *state;
+    json_t      *f;
+
+    state = cc_db_sqlstate(res);
+    f = json_pack("{s:s}", "sqlstate", state);
+    if (res == NULL || PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL) {
+        json_object_set_new(f, "error", json_string("connection lost"));
+    } else if (strncmp(state, "22", 2) != 0) {
+        add_diag(f, "error", res, PG_DIAG_MESSAGE_PRIMARY);
+    }
+    add_diag(f, "table", res, PG_DIAG_TABLE_NAME);
+    add_diag(f, "column", res, PG_DIAG_COLUMN_NAME);
+    add_diag(f, "constraint", res, PG_DIAG_CONSTRAINT_NAME);
+    cc_log_fields(CC_LOG_WARN, "database statement failed", f);
+}
+
+
 PGresult *
 cc_db_query(PGconn *conn, const char *sql, int nparams,
             const char *const *params)
 {
-    PGresult    *res;
-    const char  *primary;
+    PGresult  *res;
 
     res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     if (!cc_db_result_ok(res)) {
-        /* The primary message names objects, not values, for the errors
-         * our statements can raise; parameters are never logged. */
-        primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-                      : NULL;
-        cc_log_fields(CC_LOG_WARN, "database statement failed",
-                      json_pack("{s:s,s:s}",
-                                "sqlstate", cc_db_sqlstate(res),
-                                "error", primary ? primary
-                                                 : "connection lost"));
+        log_failure(res);
     }
     return res;
 }
