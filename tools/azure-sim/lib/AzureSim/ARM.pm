@@ -14,7 +14,8 @@ use Time::HiRes ();
 
 my $SUB  = qr{/subscriptions/([^/]+)}i;
 my $RG   = qr{$SUB/resourcegroups/([^/]+)}i;
-my $DEP  = qr{$RG/providers/Microsoft\.Resources/deployments/([^/]+)}i;
+# ARM serves deployments with and without the provider segment.
+my $DEP  = qr{$RG(?:/providers/Microsoft\.Resources)?/deployments/([^/]+)}i;
 my $MKT  = qr{$SUB/providers/Microsoft\.MarketplaceOrdering/offerTypes/virtualmachine/publishers/([^/]+)/offers/([^/]+)/plans/([^/]+)/agreements/current}i;
 my $IMG  = qr{$SUB/providers/Microsoft\.Compute/locations/([^/]+)/publishers/([^/]+)/artifacttypes/vmimage/offers}i;
 
@@ -28,7 +29,7 @@ my @ROUTES = (
     [HEAD   => qr{\A$RG/?\z},                             \&head_resource_group],
     [DELETE => qr{\A$RG/?\z},                             \&delete_resource_group],
     [GET    => qr{\A$SUB/operationresults/([^/]+)/?\z}i,  \&rg_operation_result],
-    [GET    => qr{\A$RG/providers/Microsoft\.Resources/deployments/?\z}i, \&list_deployments],
+    [GET    => qr{\A$RG(?:/providers/Microsoft\.Resources)?/deployments/?\z}i, \&list_deployments],
     [PUT    => qr{\A$DEP/?\z},                            \&put_deployment],
     [GET    => qr{\A$DEP/?\z},                            \&get_deployment],
     [GET    => qr{\A$DEP/operationStatuses/([^/]+)/?\z}i, \&deployment_status],
