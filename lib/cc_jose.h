@@ -20,6 +20,10 @@ typedef enum {
     CC_JOSE_ALG_EDDSA
 } cc_jose_alg_t;
 
+/* A set of algorithms as a bit mask, e.g. for a policy that accepts only
+ * what Entra signs with: CC_JOSE_ALG_BIT(CC_JOSE_ALG_RS256). */
+#define CC_JOSE_ALG_BIT(alg)  (1u << (unsigned) (alg))
+
 /*
  * Why a token, key or key set was refused.  Each has a stable short string
  * (cc_jose_strerror) that goes into WWW-Authenticate error_description,

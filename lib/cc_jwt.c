@@ -99,6 +99,11 @@ cc_jwt_verify(const char *token, size_t len, const cc_jwks_t *keys,
     if (err == CC_JOSE_OK) {
         err = cc_jwt_check_header(header, &alg, &kid, &kidlen);
     }
+    if (err == CC_JOSE_OK && policy->algs != 0
+        && (policy->algs & CC_JOSE_ALG_BIT(alg)) == 0)
+    {
+        err = CC_JOSE_ERR_ALG_NOT_ALLOWED;
+    }
     if (err == CC_JOSE_OK) {
         err = cc_jwt_select_key(keys, alg, kid, kidlen, &key);
     }

@@ -29,12 +29,15 @@
  * cannot turn checks off.  Issuers may contain CC_JWT_TENANT_TEMPLATE,
  * replaced by the token's tid (lower case) before an exact comparison,
  * e.g. "https://login.microsoftonline.com/{tenantid}/v2.0" and
- * "https://sts.windows.net/{tenantid}/".  The strings are only read
- * during the call.
+ * "https://sts.windows.net/{tenantid}/".  algs narrows the algorithms
+ * (Entra signs with RS256 only, so CC_JOSE_ALG_BIT(CC_JOSE_ALG_RS256) is
+ * the tightest useful setting); 0 allows all four.  The strings are only
+ * read during the call.
  */
 typedef struct {
     size_t              max_len;        /* 0 means CC_JWT_DEFAULT_MAX_LEN */
     long long           leeway;         /* 0..CC_JWT_MAX_LEEWAY seconds */
+    unsigned            algs;           /* CC_JOSE_ALG_BIT()s; 0: any */
     const char *const  *issuers;
     size_t              n_issuers;
     const char *const  *audiences;

@@ -327,6 +327,39 @@ test_policy(void)
 
 
 static void
+test_algorithm_policy(void)
+{
+    cc_jwt_policy_t   policy;
+    cc_jwt_claims_t   claims;
+    char             *payload, *rs, *ps;
+    cc_jose_err_t     err;
+
+    payload = kit_payload("");
+    rs = kit_sign(rsa, CC_JOSE_ALG_RS256, HDR("RS256", "rsa-1"), payload);
+    ps = kit_sign(rsa, CC_JOSE_ALG_PS256, HDR("PS256", "rsa-1"), payload);
+
+    policy = kit_policy();
+    policy.algs = CC_JOSE_ALG_BIT(CC_JOSE_ALG_RS256);
+    err = cc_jwt_verify(rs, strlen(rs), keys, &policy, KIT_NOW, &claims);
+    is_str(cc_jose_strerror(err), "ok", "RS256-only policy accepts RS256");
+    cc_jwt_claims_free(&claims);
+    err = cc_jwt_verify(ps, strlen(ps), keys, &policy, KIT_NOW, &claims);
+    is_str(cc_jose_strerror(err), "alg_not_allowed",
+           "RS256-only policy refuses PS256 with the same key");
+
+    policy.algs = CC_JOSE_ALG_BIT(CC_JOSE_ALG_PS256)
+                  | CC_JOSE_ALG_BIT(CC_JOSE_ALG_ES256);
+    err = cc_jwt_verify(ps, strlen(ps), keys, &policy, KIT_NOW, &claims);
+    is_str(cc_jose_strerror(err), "ok", "a policy of two algorithms works");
+    cc_jwt_claims_free(&claims);
+
+    free(rs);
+    free(ps);
+    free(payload);
+}
+
+
+static void
 test_cache_key(void)
 {
     char   *payload, *t1, *t2;
@@ -371,6 +404,7 @@ main(void)
     test_lifetime();
     test_audience_and_issuer();
     test_policy();
+    test_algorithm_policy();
     test_cache_key();
 
     cc_jwks_free(keys);

@@ -54,13 +54,17 @@ static int
 ccctl_jwt_verify(int argc, char **argv)
 {
     static const char *const  known[] = {
-        "jwks", "issuer", "audience", "leeway", "now", "max-len", NULL
+        "jwks", "issuer", "audience", "alg", "leeway", "now", "max-len",
+        NULL
     };
     ccctl_cmdline_t   cmd;
     cc_jwt_policy_t   policy;
     cc_jwt_claims_t   claims;
     const char       *issuers[CCCTL_MAX_LIST], *audiences[CCCTL_MAX_LIST];
+    const char       *algs[CCCTL_MAX_LIST];
     long long         leeway, now, max_len;
+    cc_jose_alg_t     alg;
+    size_t            i, n_algs;
     cc_jwks_t        *keys;
     cc_jose_err_t     err;
     char             *token;
@@ -96,6 +100,17 @@ ccctl_jwt_verify(int argc, char **argv)
     if (policy.n_issuers == 0) {
         policy.issuers = ccctl_entra_issuers;
         policy.n_issuers = 2;
+    }
+
+    n_algs = ccctl_opt_all(&cmd, "alg", algs, CCCTL_MAX_LIST);
+    for (i = 0; i < n_algs; i++) {
+        alg = cc_jose_alg_from_name(algs[i], strlen(algs[i]));
+        if (alg == CC_JOSE_ALG_UNKNOWN) {
+            fprintf(stderr, "ccctl: --alg takes RS256, PS256, ES256 or "
+                    "EdDSA\n");
+            return CCCTL_ERROR;
+        }
+        policy.algs |= CC_JOSE_ALG_BIT(alg);
     }
 
     keys = ccctl_load_jwks(ccctl_opt(&cmd, "jwks"));
