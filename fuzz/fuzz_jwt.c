@@ -12,6 +12,7 @@
 
 #include "cc_jwks.h"
 #include "cc_jwt.h"
+#include "cc_jwt_claims.h"
 #include "fuzz_keys.h"
 
 

@@ -12,6 +12,7 @@
 
 #include "cc_base64.h"
 #include "cc_jwt.h"
+#include "cc_jwt_claims.h"
 #include "cc_sig.h"
 
 

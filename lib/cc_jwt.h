@@ -1,6 +1,6 @@
 /*
  * Verifying a compact JWS carrying an Entra ID token: shape, header rules,
- * key choice by kid, signature, then the claims (cc_jwt_claims.c), and
+ * key choice by kid, signature, then the claims (cc_jwt_claims.h), and
  * handing the caller the claims nginx turns into identity headers.
  */
 
@@ -90,15 +90,6 @@ typedef struct {
 cc_jose_err_t cc_jwt_verify(const char *token, size_t len,
     const cc_jwks_t *keys, const cc_jwt_policy_t *policy, long long now,
     cc_jwt_claims_t *claims);
-
-/*
- * The claim rules alone, on an already verified payload signed by key:
- * exp (required) and nbf with leeway, aud, tid, iss against the policy and
- * against the key's own issuer, then extraction.  Exposed for the fuzzer
- * and tests; cc_jwt_verify calls it.  Takes its own reference to payload.
- */
-cc_jose_err_t cc_jwt_check_claims(json_t *payload, const cc_jwk_t *key,
-    const cc_jwt_policy_t *policy, long long now, cc_jwt_claims_t *claims);
 
 /* Releases what a successful verification handed out; idempotent. */
 void cc_jwt_claims_free(cc_jwt_claims_t *claims);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cc_jwt.h"
+#include "cc_jwt_claims.h"
 #include "cc_uuid.h"
 
 
