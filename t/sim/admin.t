@@ -134,6 +134,15 @@ for my $role (qw(global_admin tenant_admin operator user)) {
     cmp_ok scalar(grep { $_ eq $role } @roles), '>=', 2, "the demo has several users with role $role";
 }
 
+# ---- process options ----------------------------------------------------------------------
+
+my $real = CC::AzureSim->start(dir => "$dir/real", demo => 1, public_url => 'https://localhost:1',
+    v2_issuer_base => 'https://login.microsoftonline.com');
+my $doc = $real->ua->get($real->url . '/common/v2.0/.well-known/openid-configuration')->result->json;
+is $doc->{issuer}, 'https://login.microsoftonline.com/{tenantid}/v2.0', '--v2-issuer-base sets the v2 issuer';
+is $doc->{token_endpoint}, 'https://localhost:1/common/oauth2/v2.0/token', '--public-url sets the endpoints';
+$real->stop;
+
 # ---- process handling -----------------------------------------------------------------------
 
 my $pid = $sim->pid;

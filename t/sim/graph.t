@@ -117,6 +117,23 @@ $sim->admin(POST => "/admin/tenants/$FABRIKAM/cloud-pcs", { managedDeviceId => '
 $res = graph($FABRIKAM, '/v1.0/deviceManagement/virtualEndpoint/cloudPCs', '$filter' => "managedDeviceId eq 'aaaaaaaa-0000-4000-8000-000000000001'");
 is $res->json->{value}[0]{displayName}, 'CPC-1', 'Cloud PCs filter by managedDeviceId';
 
+$res = $ua->post("$url/beta/deviceManagement/importedDeviceIdentities/searchExistingIdentities"
+    => { Authorization => "Bearer $tok{$FABRIKAM}" } => json => { importedDeviceIdentities => [
+        { importedDeviceIdentifier => 'lenovo,21HD0001US,FBCORP0002', importedDeviceIdentityType => 'manufacturerModelSerial' },
+        { importedDeviceIdentifier => 'LENOVO,21HD0001US,NOPE', importedDeviceIdentityType => 'manufacturerModelSerial' } ] })->result;
+is $res->code, 200, 'searchExistingIdentities (corporate identifiers)';
+is_deeply [map { $_->{importedDeviceIdentifier} } @{ $res->json->{value} }], ['LENOVO,21HD0001US,FBCORP0002'],
+    '... finds the registered identifier only, case-insensitively';
+$res = $ua->post("$url/beta/deviceManagement/importedDeviceIdentities/searchExistingIdentities"
+    => { Authorization => "Bearer $tok{$CONTOSO}" } => json => { importedDeviceIdentities => [
+        { importedDeviceIdentifier => 'LENOVO,21HD0001US,FBCORP0002' } ] })->result;
+is_deeply $res->json->{value}, [], '... and not in another tenant';
+$res = graph($FABRIKAM, '/beta/deviceManagement/importedDeviceIdentities',
+    '$filter' => "importedDeviceIdentifier eq 'LENOVO,21HD0001US,FBCORP0001'");
+is scalar @{ $res->json->{value} }, 1, 'importedDeviceIdentities filter by identifier';
+is $ua->get("$url/beta/deviceManagement/importedDeviceIdentities/searchExistingIdentities"
+    => { Authorization => "Bearer $tok{$FABRIKAM}" })->result->code, 405, 'searchExistingIdentities is POST only';
+
 # ---- applications and service principals ------------------------------------------
 
 my $fab_tok = $sim->token(tenant => $FABRIKAM, client => $FAB_APP, secret => 'demo-fabrikam~deploy.0001',

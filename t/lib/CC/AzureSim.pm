@@ -1,6 +1,7 @@
 # Starts and stops tools/azure-sim for a test:
 #
 #   my $sim = CC::AzureSim->start(dir => $tmpdir, certs => $certdir, demo => 1);
+#       (also: state => FILE or { seed }, public_url => URL, v2_issuer_base => URL)
 #   $sim->url;                                    # https://127.0.0.1:PORT
 #   $sim->admin(POST => '/admin/faults', {...});  # decoded JSON answer
 #   $sim->stop;                                   # also on DESTROY and END
@@ -50,6 +51,7 @@ sub start {
         push @cmd, '--state', $state;
     }
     push @cmd, '--public-url', $args{public_url} if $args{public_url};
+    push @cmd, '--v2-issuer-base', $args{v2_issuer_base} if $args{v2_issuer_base};
     my $log = "$dir/azure-sim.log";
     my $pid = fork // die "CC::AzureSim: fork: $!\n";
     if (!$pid) {

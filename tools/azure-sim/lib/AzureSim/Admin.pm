@@ -23,6 +23,7 @@ sub routes ($app, $r) {
         users => 'add_user', applications => 'add_app', subscriptions => 'add_subscription',
         'autopilot-devices' => 'add_autopilot_device', 'managed-devices' => 'add_managed_device',
         'cloud-pcs' => 'add_cloud_pc', vaults => 'add_vault',
+        'imported-device-identities' => 'add_imported_identity',
     );
     for my $what (sort keys %adders) {
         my $method = $adders{$what};

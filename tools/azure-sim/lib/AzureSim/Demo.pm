@@ -88,6 +88,10 @@ sub seed ($state) {
             consentedApps => [$PLATFORM_APP],
             subscriptions => [{ subscriptionId => $FABRIKAM_SUB, displayName => 'Fabrikam Engineering' }],
             autopilotDevices => $f_auto, managedDevices => $f_managed,
+            importedDeviceIdentities => [
+                { importedDeviceIdentifier => 'LENOVO,21HD0001US,FBCORP0001' },
+                { importedDeviceIdentifier => 'LENOVO,21HD0001US,FBCORP0002' },
+            ],
         },
     ], settings => { default_vault => 'concierge-kv' } });
     return $state;

@@ -20,6 +20,10 @@ my @ROUTES = (
     [qr{\A/deviceManagement/managedDevices/?\z}i, \&list_managed, 'DeviceManagementManagedDevices'],
     [qr{\A/deviceManagement/managedDevices/([^/]+)/?\z}i, \&get_managed, 'DeviceManagementManagedDevices'],
     [qr{\A/deviceManagement/virtualEndpoint/cloudPCs/?\z}i, \&list_cloudpcs, 'CloudPC'],
+    [qr{\A/deviceManagement/importedDeviceIdentities/?\z}i, \&list_imported,
+        'DeviceManagementServiceConfig'],
+    [qr{\A/deviceManagement/importedDeviceIdentities/searchExistingIdentities/?\z}i,
+        \&search_imported, 'DeviceManagementServiceConfig', 'POST'],
     [qr{\A/applications/?\z}i, \&list_applications, 'Application'],
     [qr{\A/applications\(appId='([^']+)'\)/?\z}i, \&get_application_by_appid, 'Application'],
     [qr{\A/applications/([^/]+)/?\z}i, \&get_application, 'Application'],
@@ -76,11 +80,11 @@ sub dispatch ($c) {
     my $tenant = $c->app->state->tenants->{ $claims->{tid} };
     my $path = '/' . $c->stash('gpath');
     for my $route (@ROUTES) {
-        my ($re, $handler, $perm) = @$route;
+        my ($re, $handler, $perm, $method) = @$route;
         next unless $path =~ $re;
         my @cap = @{^CAPTURE};
         return graph_error($c, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.')
-            unless $c->req->method eq 'GET';
+            unless $c->req->method eq ($method // 'GET');
         return forbidden($c, $perm) unless permitted($claims, $perm);
         return $handler->($c, $tenant, @cap);
     }
@@ -203,6 +207,28 @@ sub list_cloudpcs ($c, $t) {
     return collection($c, 'deviceManagement/virtualEndpoint/cloudPCs',
         [map { +{ '@odata.type' => '#microsoft.graph.cloudPC', %$_ } }
          grep { $pred->($_) } @{ $t->{cloudpcs} }]);
+}
+
+# Windows corporate identifiers ("manufacturer,model,serial"), a beta API.
+sub imported_json ($d) {
+    return { '@odata.type' => '#microsoft.graph.importedDeviceIdentity', %$d };
+}
+
+sub list_imported ($c, $t) {
+    my $pred = filter_of($c, 'eq:importedDeviceIdentifier' => 1,
+        'contains:importedDeviceIdentifier' => 1) // return;
+    return collection($c, 'deviceManagement/importedDeviceIdentities',
+        [map { imported_json($_) } grep { $pred->($_) } @{ $t->{imported} }]);
+}
+
+sub search_imported ($c, $t) {
+    my $body = $c->req->json;
+    my $wanted = ref $body eq 'HASH' ? $body->{importedDeviceIdentities} : undef;
+    return graph_error($c, 400, 'BadRequest', 'importedDeviceIdentities is required.')
+        unless ref $wanted eq 'ARRAY';
+    my %keys = map { (lc($_->{importedDeviceIdentifier} // '') => 1) } grep { ref $_ eq 'HASH' } @$wanted;
+    return $c->render(json => { '@odata.context' => context_url($c, 'Collection(microsoft.graph.importedDeviceIdentity)'),
+        value => [map { imported_json($_) } grep { $keys{ lc $_->{importedDeviceIdentifier} } } @{ $t->{imported} }] });
 }
 
 # ---- applications and service principals ------------------------------------

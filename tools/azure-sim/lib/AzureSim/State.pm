@@ -39,7 +39,7 @@ sub add_tenant ($self, $in) {
     my $domain = $in->{domain} // "tenant-" . substr($id, 0, 8) . ".onmicrosoft.com";
     my $t = $self->tenants->{$id} //= {
         id => $id, users => {}, consented => {}, autopilot => [],
-        managed => {}, cloudpcs => [],
+        managed => {}, cloudpcs => [], imported => [],
     };
     $t->{displayName} = $in->{displayName} // $t->{displayName} // $domain;
     $t->{domains}     = [$domain, @{ $in->{domains} // [] }];
@@ -50,6 +50,7 @@ sub add_tenant ($self, $in) {
     $self->add_autopilot_device($id, $_) for @{ $in->{autopilotDevices} // [] };
     $self->add_managed_device($id, $_) for @{ $in->{managedDevices} // [] };
     $self->add_cloud_pc($id, $_) for @{ $in->{cloudPCs} // [] };
+    $self->add_imported_identity($id, $_) for @{ $in->{importedDeviceIdentities} // [] };
     $self->add_vault($id, $_) for @{ $in->{vaults} // [] };
     return $t;
 }
@@ -204,6 +205,22 @@ sub add_cloud_pc ($self, $tid, $in) {
     return $d;
 }
 
+# A corporate identifier; for manufacturerModelSerial the identifier is
+# "manufacturer,model,serial".
+sub add_imported_identity ($self, $tid, $in) {
+    my $t = $self->need_tenant($tid);
+    my $ident = $in->{importedDeviceIdentifier} // die_bad('importedDeviceIdentifier is required');
+    my $d = {
+        importedDeviceIdentityType => 'manufacturerModelSerial', description => '',
+        enrollmentState => 'notContacted', platform => 'windows',
+        createdDateTime => iso_time(), lastModifiedDateTime => iso_time(),
+        lastContactedDateTime => '0001-01-01T00:00:00Z',
+        %$in, id => lc($in->{id} // uuid_from("imported:$t->{id}:$ident")),
+    };
+    @{ $t->{imported} } = ((grep { $_->{id} ne $d->{id} } @{ $t->{imported} }), $d);
+    return $d;
+}
+
 sub add_vault ($self, $tid, $in) {
     my $t = $self->need_tenant($tid);
     my $name = lc($in->{name} // die_bad('a vault needs a name'));
@@ -244,6 +261,7 @@ sub dump ($self) {
             autopilotDevices => $t->{autopilot},
             managedDevices => [values %{ $t->{managed} }],
             cloudPCs => $t->{cloudpcs},
+            importedDeviceIdentities => $t->{imported},
             vaults => [map { +{ name => $_->{name} } } grep { $_->{tenant} eq $tid }
                        values %{ $self->vaults }],
         };
