@@ -101,6 +101,22 @@ $res = $ua->get("$url/subscriptions?api-version=2021-04-01" => { Authorization =
 is $res->code, 401, 'a token signed by a dropped key is refused';
 is $res->json->{error}{code}, 'InvalidAuthenticationToken', '... InvalidAuthenticationToken';
 
+my $staged = $sim->admin(POST => '/admin/keys');
+isnt $staged->{signing}, $staged->{kid}, 'POST /admin/keys publishes a key without signing with it';
+is scalar @{ $staged->{kids} }, 2, '... alongside the signing key';
+my $before = $sim->token(tenant => $T1, client => $APP, secret => 'seeded~secret');
+is decode_json(decode_base64url((split /\./, $before)[0]))->{kid}, $staged->{signing}, 'tokens still use the old key';
+is $sim->admin(POST => "/admin/keys/$staged->{kid}/sign")->{signing}, $staged->{kid}, 'promoting makes it the signing key';
+my $after = $sim->token(tenant => $T1, client => $APP, secret => 'seeded~secret');
+is decode_json(decode_base64url((split /\./, $after)[0]))->{kid}, $staged->{kid}, 'new tokens use it';
+is_deeply $sim->admin(POST => '/admin/keys/drop-old')->{kids}, [$staged->{kid}], 'drop-old retires the others';
+is $ua->get("$url/subscriptions?api-version=2021-04-01" => { Authorization => "Bearer $before" })->result->code, 401,
+    'tokens of a retired key are refused';
+is $ua->get("$url/subscriptions?api-version=2021-04-01" => { Authorization => "Bearer $after" })->result->code, 200,
+    'tokens of the signing key are accepted';
+($code) = $sim->admin(POST => '/admin/keys/nope/sign');
+is $code, 404, 'promoting an unknown key: 404';
+
 # ---- minted tokens ------------------------------------------------------------------------
 
 my $m = $sim->admin(POST => '/admin/tokens', { tid => $T1, ver => '1.0', expires_in => -10,

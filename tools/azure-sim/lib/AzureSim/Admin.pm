@@ -81,6 +81,19 @@ sub routes ($app, $r) {
             return { signing => $kid, kids => [map { $_->{kid} } @{ $c->app->signing->keys }] };
         });
     });
+    $a->post('/keys' => sub ($c) {
+        my $kid = $c->app->signing->add;
+        $c->render(status => 201, json => key_summary($c, $kid));
+    });
+    $a->post('/keys/#kid/sign' => sub ($c) {
+        return $c->render(status => 404, json => { error => 'no such key' })
+            unless $c->app->signing->promote($c->stash('kid'));
+        $c->render(json => key_summary($c));
+    });
+    $a->post('/keys/drop-old' => sub ($c) {
+        $c->app->signing->drop_old;
+        $c->render(json => key_summary($c));
+    });
     $a->post('/tokens' => \&mint_token);
 
     $a->get('/settings' => sub ($c) {
@@ -129,6 +142,12 @@ sub guarded ($c, $code) {
         die $e;
     }
     return $c->render(status => $c->req->method eq 'POST' ? 201 : 200, json => $out // {});
+}
+
+sub key_summary ($c, $kid = undef) {
+    my $signing = $c->app->signing;
+    return { (defined $kid ? (kid => $kid) : ()), signing => $signing->signing_kid,
+             kids => [map { $_->{kid} } @{ $signing->keys }] };
 }
 
 sub summary ($obj) {

@@ -44,6 +44,23 @@ sub rotate ($self, $drop_old = 0) {
     return $new->{kid};
 }
 
+# The same in steps, as Entra really rolls keys: publish a key first...
+sub add ($self) {
+    my $new = $self->_generate;
+    push @{ $self->keys }, $new;
+    return $new->{kid};
+}
+
+# ...let it sign once relying parties have fetched it...
+sub promote ($self, $kid) {
+    my ($key) = grep { $_->{kid} eq $kid } @{ $self->keys } or return 0;
+    @{ $self->keys } = ($key, grep { $_ != $key } @{ $self->keys });
+    return 1;
+}
+
+# ...and retire the others.
+sub drop_old ($self) { splice @{ $self->keys }, 1 }
+
 sub signing_kid ($self) { $self->keys->[0]{kid} }
 
 # v1 keys lack "issuer"; v2 keys carry the issuer template.
