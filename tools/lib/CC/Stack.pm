@@ -115,6 +115,14 @@ sub spawn {
     return $pid;
 }
 
+# adopt(NAME, PID, STOP): supervise a child started elsewhere (e.g. by
+# CC::AzureSim); STOP is called instead of a signal when the stack stops.
+sub adopt {
+    my ($self, $name, $pid, $stop) = @_;
+    $self->{procs}{$name} = { pid => $pid, stop => $stop };
+    push @{ $self->{order} }, $name;
+}
+
 sub pid { $_[0]{procs}{$_[1]} && $_[0]{procs}{$_[1]}{pid} }
 
 sub alive {
@@ -122,7 +130,7 @@ sub alive {
     my $p = $self->{procs}{$name} or return 0;
     return 0 if $p->{reaped};
     my $r = waitpid($p->{pid}, WNOHANG);
-    if ($r == $p->{pid}) {
+    if ($r == $p->{pid} || $r == -1) {     # -1: reaped by whoever adopted it
         $p->{reaped} = 1;
         $p->{status} = $?;
         return 0;
