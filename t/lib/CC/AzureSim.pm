@@ -33,7 +33,7 @@ sub start {
     my ($class, %args) = @_;
     my $dir = $args{dir} // tempdir(CLEANUP => 1);
     make_path($dir);
-    my $certs = $args{certs} // "$dir/certs";
+    my $certs = $args{certs} // _shared_certs() // "$dir/certs";
     unless (-f "$certs/server.pem") {
         system("$ROOT/tools/dev-certs", 'init', $certs) == 0
             or die "CC::AzureSim: tools/dev-certs init $certs failed\n";
@@ -63,6 +63,17 @@ sub start {
     $LIVE{$pid} = $self;
     $self->_wait_ready($args{timeout} // 20);
     return $self;
+}
+
+# The certificates tools/run-tests.sh and CC::Stack make once per build, when
+# they exist (CC_CERTS, else $CC_BUILD/certs); never created here, so
+# parallel tests cannot race to write them.
+sub _shared_certs {
+    my $dir = $ENV{CC_CERTS};
+    if (!defined $dir && defined $ENV{CC_BUILD}) {
+        $dir = $ENV{CC_BUILD} =~ m{^/} ? "$ENV{CC_BUILD}/certs" : "$ROOT/$ENV{CC_BUILD}/certs";
+    }
+    return defined $dir && -f "$dir/server.pem" && -f "$dir/ca.pem" ? $dir : undef;
 }
 
 sub _wait_ready {
@@ -146,7 +157,9 @@ sub stop {
     kill 'TERM', $pid;
     my $deadline = time + 5;
     while (time < $deadline) {
-        return $self->_keep_log_on_failure if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        my $r = waitpid($pid, POSIX::WNOHANG());
+        # -1: reaped already, e.g. by a supervisor that adopted the process.
+        return $self->_keep_log_on_failure if $r == $pid || $r == -1;
         sleep 0.05;
     }
     kill 'KILL', $pid;
