@@ -165,6 +165,11 @@ $res = token_req($FABRIKAM, { %cc, client_id => $PLATFORM, client_secret => $PLA
 is $res->code, 200, 'the multi-tenant platform app gets tokens in a consenting tenant';
 is claims_of($res->json->{access_token})->{tid}, $FABRIKAM, '... for that tenant';
 
+$res = $ua->post("$url/$FABRIKAM/oauth2/token" => form => { client_id => $FAB_APP, client_secret => $FAB_SECRET,
+    grant_type => 'client_credentials', resource => 'https://management.azure.com/' })->result;
+is $res->code, 200, 'the v1 token endpoint takes resource=';
+is claims_of($res->json->{access_token})->{aud}, 'https://management.azure.com/', '... and keeps its form in aud';
+
 # ---- authorization code + PKCE -----------------------------------------------------
 
 my $verifier  = 'v' x 50;
