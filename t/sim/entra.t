@@ -294,4 +294,15 @@ is claims_of($res->json->{id_token})->{tid}, $FABRIKAM,
     'through organizations, a user of another tenant signs in to the multi-tenant app';
 is claims_of($res->json->{id_token})->{iss}, "$url/$FABRIKAM/v2.0", '... with that tenant\'s issuer';
 
+my $T3 = 'aaaaaaaa-0000-4000-8000-000000000003';
+$sim->admin(POST => '/admin/tenants', { id => $T3, domain => 'three.example',
+    users => [{ userPrincipalName => 'zoe@three.example', roles => ['tenant_admin'] }] });
+$res = $ua->get(Mojo::URL->new("$url/$T3/oauth2/v2.0/authorize")->query(%authz,
+    sim_login => 'zoe@three.example'))->result;
+my $t3_code = Mojo::URL->new($res->headers->location)->query->param('code');
+ok $t3_code, 'a user of a new tenant signs in to the multi-tenant app at that tenant';
+$res = token_req($T3, { %redeem, code => $t3_code });
+is $res->code, 200, '... and the code redeems there (signing in consented)';
+is claims_of($res->json->{id_token})->{tid}, $T3, '... for that tenant';
+
 done_testing;

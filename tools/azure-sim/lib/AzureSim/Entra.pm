@@ -291,6 +291,10 @@ sub authorize ($c) {
 sub codes ($c) { $c->app->{codes} //= {} }
 
 sub issue_code ($c, $p, $app, $user) {
+    # Signing in to a multi-tenant app consents to it in the user's tenant,
+    # as user consent does in Entra; the code can then be redeemed there.
+    $c->app->state->tenants->{ $user->{tenant} }{consented}{ $app->{appId} } = 1
+        if $app->{multiTenant};
     my $codes = codes($c);
     my $now = now_s();
     delete $codes->{$_} for grep { $codes->{$_}{expires} < $now - 3600 } keys %$codes;
