@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cc_clock.h"
 #include "cc_log.h"
 #include "worker_heartbeat.h"
 
@@ -27,18 +28,6 @@ struct worker_heartbeat {
     unsigned long long   extensions;
 };
 
-
-static void
-due_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long) (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
 
 
 /* Extends the lease outside the lock; returns 1 held, 0 lost, -1 error. */
@@ -83,7 +72,7 @@ beat(worker_heartbeat_t *hb)
         cc_log_fields(CC_LOG_WARN, "job lease not extended (database)",
                       json_pack("{s:I}", "job_id", (json_int_t) job.id));
     }
-    due_after(&hb->due, hb->interval_ms);
+    cc_clock_deadline_ms(&hb->due, hb->interval_ms);
 }
 
 
@@ -140,7 +129,7 @@ worker_heartbeat_watch(worker_heartbeat_t *hb, const cc_job_t *job)
     memcpy(hb->job.token, job->token, sizeof(hb->job.token));
     hb->watching = 1;
     hb->lost = 0;
-    due_after(&hb->due, hb->interval_ms);
+    cc_clock_deadline_ms(&hb->due, hb->interval_ms);
     pthread_cond_signal(&hb->changed);
     pthread_mutex_unlock(&hb->lock);
     return &hb->lost;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cc_db.h"
+#include "cc_clock.h"
 #include "cc_log.h"
 
 
@@ -132,18 +133,6 @@ cc_db_pool_destroy(cc_db_pool_t *pool)
 }
 
 
-static void
-deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long) (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 
 /* Takes a free slot number, or -1 when none came free in time. */
 static int
@@ -152,7 +141,7 @@ take_slot(cc_db_pool_t *pool, int timeout_ms)
     struct timespec  deadline;
     int              slot, rc;
 
-    deadline_in(&deadline, timeout_ms);
+    cc_clock_deadline_ms(&deadline, timeout_ms);
 
     pthread_mutex_lock(&pool->lock);
     rc = 0;

@@ -1,0 +1,18 @@
+/*
+ * Deadlines for pthread_cond_timedwait (see cc_clock.h).
+ */
+
+#include "cc_clock.h"
+
+
+void
+cc_clock_deadline_ms(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long) (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
