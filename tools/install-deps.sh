@@ -24,7 +24,8 @@ runtime_packages=(
 dev_packages=(
     clang libclang-rt-14-dev libnginx-mod-http-js
     postgresql-15 curl procps valgrind
-    libmojolicious-perl libcrypt-jwt-perl libio-socket-ssl-perl libdbd-pg-perl
+    libmojolicious-perl libcrypt-jwt-perl libcryptx-perl libio-socket-ssl-perl
+    libdbd-pg-perl
 )
 
 case $profile in
