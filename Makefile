@@ -37,13 +37,14 @@ UNIT_SRC    = $(wildcard t/unit/*.c)
 UNIT_BINS   = $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%.t)
 MODULE      = $(BUILD)/ngx_http_concierge_module.so
 
-.PHONY: all module workers unit deps test test-unit test-asan run fuzz bench clean
+.PHONY: all module workers unit ccctl deps test test-unit test-asan run fuzz clean
 
 all: workers unit $(TOOL_BINS) module
 
 workers: $(WORKER_BINS)
 unit: $(UNIT_BINS)
 module: $(MODULE)
+ccctl: $(BUILD)/ccctl
 
 $(BUILD)/libcc.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -67,7 +68,7 @@ $(BUILD)/ccctl: $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libcccommon.a $(BUILD)/lib
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(BUILD)/libcccommon.a \
 	    $(BUILD)/libcc.a $(WORKER_LIBS)
 
-$(BUILD)/t/unit/%.t: t/unit/%.c t/unit/tap.h $(BUILD)/libcc.a $(BUILD)/libcccommon.a
+$(BUILD)/t/unit/%.t: t/unit/%.c $(wildcard t/unit/*.h) $(BUILD)/libcc.a $(BUILD)/libcccommon.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -It/unit -o $@ $< $(BUILD)/libcccommon.a \
 	    $(BUILD)/libcc.a $(WORKER_LIBS)

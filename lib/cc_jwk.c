@@ -29,7 +29,6 @@ static cc_jose_err_t cc_jwk_parse_rsa(const json_t *obj, EVP_PKEY **pkey);
 static cc_jose_err_t cc_jwk_parse_ec(const json_t *obj, EVP_PKEY **pkey);
 static cc_jose_err_t cc_jwk_parse_okp(const json_t *obj, EVP_PKEY **pkey);
 static cc_jose_err_t cc_jwk_parse_x5c(const json_t *obj, EVP_PKEY **pkey);
-static cc_jose_err_t cc_jwk_check_rsa_size(const EVP_PKEY *pkey);
 static int cc_jwk_get_string(const json_t *obj, const char *name,
     const char **value, size_t *len);
 static int cc_jwk_decode_member(const json_t *obj, const char *name,
@@ -83,7 +82,7 @@ cc_jwk_parse(const json_t *obj, cc_jwk_t *jwk)
             err = cc_jwk_parse_rsa(obj, &jwk->pkey);
         }
         if (err == CC_JOSE_OK) {
-            err = cc_jwk_check_rsa_size(jwk->pkey);
+            err = cc_sig_check_rsa_bits(jwk->pkey);
         }
 
     } else if (strcmp(kty, "EC") == 0) {
@@ -410,21 +409,6 @@ cc_jwk_parse_x5c(const json_t *obj, EVP_PKEY **pkey)
     return *pkey != NULL ? CC_JOSE_OK : CC_JOSE_ERR_BAD_KEY;
 }
 
-
-static cc_jose_err_t
-cc_jwk_check_rsa_size(const EVP_PKEY *pkey)
-{
-    int  bits;
-
-    bits = EVP_PKEY_get_bits(pkey);
-    if (bits < CC_SIG_RSA_MIN_BITS) {
-        return CC_JOSE_ERR_WEAK_KEY;
-    }
-    if (bits > CC_SIG_RSA_MAX_BITS) {
-        return CC_JOSE_ERR_UNSUPPORTED_KEY;
-    }
-    return CC_JOSE_OK;
-}
 
 
 /* 1 and the value if name is a string member, 0 if absent, -1 if it is

@@ -50,11 +50,26 @@ cc_sig_key_kind(const EVP_PKEY *pkey)
 }
 
 
+
+cc_jose_err_t
+cc_sig_check_rsa_bits(const EVP_PKEY *pkey)
+{
+    int  bits;
+
+    bits = EVP_PKEY_get_bits(pkey);
+    if (bits < CC_SIG_RSA_MIN_BITS) {
+        return CC_JOSE_ERR_WEAK_KEY;
+    }
+    if (bits > CC_SIG_RSA_MAX_BITS) {
+        return CC_JOSE_ERR_UNSUPPORTED_KEY;
+    }
+    return CC_JOSE_OK;
+}
+
 cc_jose_err_t
 cc_sig_check_alg(cc_jose_alg_t alg, const EVP_PKEY *pkey)
 {
     cc_sig_key_kind_t  kind;
-    int                bits;
 
     kind = cc_sig_key_kind(pkey);
 
@@ -64,14 +79,7 @@ cc_sig_check_alg(cc_jose_alg_t alg, const EVP_PKEY *pkey)
         if (kind != CC_SIG_KEY_RSA) {
             return CC_JOSE_ERR_ALG_KEY_MISMATCH;
         }
-        bits = EVP_PKEY_get_bits(pkey);
-        if (bits < CC_SIG_RSA_MIN_BITS) {
-            return CC_JOSE_ERR_WEAK_KEY;
-        }
-        if (bits > CC_SIG_RSA_MAX_BITS) {
-            return CC_JOSE_ERR_UNSUPPORTED_KEY;
-        }
-        return CC_JOSE_OK;
+        return cc_sig_check_rsa_bits(pkey);
 
     case CC_JOSE_ALG_ES256:
         return kind == CC_SIG_KEY_EC_P256 ? CC_JOSE_OK

@@ -28,6 +28,9 @@ typedef enum {
 /* What kind of key pkey is, as far as JWS is concerned. */
 cc_sig_key_kind_t cc_sig_key_kind(const EVP_PKEY *pkey);
 
+/* CC_JOSE_OK if an RSA key's size is one we verify with (2048..8192 bits). */
+cc_jose_err_t cc_sig_check_rsa_bits(const EVP_PKEY *pkey);
+
 /* CC_JOSE_OK if alg is one of ours and fits pkey's kind (RSA: RS256 or
  * PS256; P-256: ES256; Ed25519: EdDSA), else ALG_NOT_ALLOWED or
  * ALG_KEY_MISMATCH; an RSA key outside 2048..8192 bits gives WEAK_KEY or
