@@ -58,6 +58,9 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h workers/common/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
+# Object files made through pattern rules are not intermediates to delete.
+.SECONDARY:
+
 .SECONDEXPANSION:
 $(BUILD)/cc-%: $$(addprefix $(BUILD)/,$$(addsuffix .o,$$(basename $$(wildcard workers/cc-$$*/*.c)))) \
                $(BUILD)/libcccommon.a $(BUILD)/libcc.a
