@@ -11,7 +11,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 build=${FUZZ_BUILD:-$top/build-fuzz}
-targets=${FUZZ_TARGETS:-"jwt jwks session base64"}
+targets=${FUZZ_TARGETS:-"jwt jwks session base64 route"}
 cc=${FUZZ_CC:-clang}
 
 case $seconds in ''|*[!0-9]*) echo "usage: fuzz/run.sh [SECONDS]" >&2; exit 2 ;; esac
@@ -30,9 +30,15 @@ for src in "$top"/lib/*.c; do
     objs+=("$obj")
 done
 
+# Targets whose code lives outside lib/ name their sources here.
+declare -A extra=(
+    [route]="$top/workers/common/cc_route.c -I$top/workers/common"
+)
+
 failed=0
 for t in $targets; do
-    $cc $flags "$top/fuzz/fuzz_$t.c" "${objs[@]}" $libs -o "$build/fuzz_$t"
+    # shellcheck disable=SC2086
+    $cc $flags "$top/fuzz/fuzz_$t.c" ${extra[$t]:-} "${objs[@]}" $libs -o "$build/fuzz_$t"
 
     work=$build/corpus/$t
     artifacts=$build/artifacts/$t/
