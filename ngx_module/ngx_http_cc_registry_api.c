@@ -1,0 +1,962 @@
+
+/*
+ * Concierge: the registry's control API (see ngx_http_cc_registry_api.h):
+ * who may call it, how a path maps to an operation, how a body is read,
+ * and what each operation answers.
+ *
+ *   GET    /registry                       status
+ *   POST   /registry/sync                  replace everything
+ *   GET    /registry/{kind}                list
+ *   GET    /registry/{kind}/{id}           one entry
+ *   PUT    /registry/{kind}/{id}           create (201) or replace (200)
+ *   DELETE /registry/{kind}/{id}           204
+ *
+ * kind is tenants, devices, sessions or keys; a device's id is
+ * {tenant}/{device}.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_cc_registry_api.h"
+#include "ngx_http_cc_registry_json.h"
+#include "ngx_http_cc_registry_store.h"
+
+
+#define NGX_HTTP_CC_UNPROCESSABLE        422
+
+/* the keys and values a list copies out at most */
+#define NGX_HTTP_CC_REGISTRY_LIST_MAX    (8 * 1024 * 1024)
+
+#define NGX_HTTP_CC_ROUTE_STATUS         0
+#define NGX_HTTP_CC_ROUTE_SYNC           1
+#define NGX_HTTP_CC_ROUTE_LIST           2
+#define NGX_HTTP_CC_ROUTE_ENTRY          3
+
+
+typedef struct {
+    ngx_uint_t                       what;     /* NGX_HTTP_CC_ROUTE_* */
+    ngx_uint_t                       kind;
+    ngx_str_t                        id[2];    /* as they came in the path */
+    ngx_uint_t                       nids;
+    ngx_str_t                        key;      /* normalised */
+    u_char                           buf[NGX_HTTP_CC_DEVICE_KEY_LEN];
+} ngx_http_cc_registry_route_t;
+
+
+static ngx_uint_t ngx_http_cc_registry_api_local(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cc_registry_api_route(ngx_http_request_t *r,
+    ngx_http_cc_registry_route_t *route);
+static ngx_int_t ngx_http_cc_registry_api_route_key(
+    ngx_http_cc_registry_route_t *route);
+static ngx_int_t ngx_http_cc_registry_api_method(ngx_http_request_t *r,
+    ngx_http_cc_registry_route_t *route);
+static ngx_int_t ngx_http_cc_registry_api_read(ngx_http_request_t *r);
+static void ngx_http_cc_registry_api_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cc_registry_api_write(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cc_registry_api_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_cc_registry_api_put(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_http_cc_registry_route_t *route,
+    json_t *json);
+static ngx_int_t ngx_http_cc_registry_api_sync(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, json_t *json);
+static ngx_int_t ngx_http_cc_registry_api_get(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_http_cc_registry_route_t *route);
+static ngx_int_t ngx_http_cc_registry_api_delete(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_http_cc_registry_route_t *route);
+static ngx_int_t ngx_http_cc_registry_api_list(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_uint_t kind);
+static int ngx_libc_cdecl ngx_http_cc_registry_api_cmp_entries(
+    const void *one, const void *two);
+static ngx_int_t ngx_http_cc_registry_api_status(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg);
+static json_t *ngx_http_cc_registry_api_at(time_t at);
+static ngx_int_t ngx_http_cc_registry_api_full(ngx_http_request_t *r,
+    ngx_uint_t kind);
+static ngx_int_t ngx_http_cc_registry_api_invalid(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_cc_registry_problem_t *problem);
+static ngx_int_t ngx_http_cc_registry_api_refuse(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message);
+static ngx_int_t ngx_http_cc_registry_api_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message);
+static ngx_int_t ngx_http_cc_registry_api_send(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *json);
+
+
+/*
+ * Workers' sockets are reachable by nginx alone, and the control API's
+ * socket by cc-worker alone: a request that came over TCP is refused even
+ * if an operator put the location on a TCP listener by mistake.  The
+ * listening socket is checked as well as the peer's address, which the
+ * realip module may rewrite.
+ */
+
+ngx_int_t
+ngx_http_cc_registry_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_cc_registry_t        *reg;
+    ngx_http_cc_registry_route_t   route;
+
+    if (!ngx_http_cc_registry_api_local(r)) {
+        return ngx_http_cc_registry_api_refuse(r, NGX_HTTP_FORBIDDEN,
+                          "forbidden",
+                          "the registry API answers on unix sockets only");
+    }
+
+    if (ngx_http_cc_registry_api_route(r, &route) != NGX_OK) {
+        return ngx_http_cc_registry_api_refuse(r, NGX_HTTP_NOT_FOUND,
+                                               "not_found",
+                                               "no such registry endpoint");
+    }
+
+    rc = ngx_http_cc_registry_api_method(r, &route);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cc_registry_api_refuse(r, NGX_HTTP_NOT_ALLOWED,
+                                               "method_not_allowed",
+                                               "method not allowed here");
+    }
+
+    if (route.what == NGX_HTTP_CC_ROUTE_ENTRY
+        && ngx_http_cc_registry_api_route_key(&route) != NGX_OK)
+    {
+        return ngx_http_cc_registry_api_refuse(r, NGX_HTTP_CC_UNPROCESSABLE,
+                          "invalid_request",
+                          route.kind == NGX_HTTP_CC_REGISTRY_KEYS
+                          ? "the kid in the path is malformed"
+                          : "the id in the path is malformed");
+    }
+
+    if (r->method & (NGX_HTTP_PUT|NGX_HTTP_POST)) {
+        return ngx_http_cc_registry_api_read(r);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    reg = ngx_http_cc_registry_from_request(r);
+
+    switch (route.what) {
+
+    case NGX_HTTP_CC_ROUTE_STATUS:
+        return ngx_http_cc_registry_api_status(r, reg);
+
+    case NGX_HTTP_CC_ROUTE_LIST:
+        return ngx_http_cc_registry_api_list(r, reg, route.kind);
+
+    default: /* NGX_HTTP_CC_ROUTE_ENTRY */
+        if (r->method == NGX_HTTP_DELETE) {
+            return ngx_http_cc_registry_api_delete(r, reg, &route);
+        }
+
+        return ngx_http_cc_registry_api_get(r, reg, &route);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_cc_registry_api_local(ngx_http_request_t *r)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    return c->sockaddr->sa_family == AF_UNIX
+           && c->listening
+           && c->listening->sockaddr->sa_family == AF_UNIX;
+}
+
+
+/* NGX_DECLINED: the path names no endpoint. */
+
+static ngx_int_t
+ngx_http_cc_registry_api_route(ngx_http_request_t *r,
+    ngx_http_cc_registry_route_t *route)
+{
+    u_char      *p, *end, *start;
+    ngx_str_t    seg[4], *name;
+    ngx_uint_t   n, kind;
+
+    p = r->uri.data;
+    end = p + r->uri.len;
+
+    if (r->uri.len < sizeof("/registry") - 1
+        || ngx_strncmp(p, "/registry", sizeof("/registry") - 1) != 0)
+    {
+        goto not_found;
+    }
+
+    p += sizeof("/registry") - 1;
+
+    if (p < end && *p != '/') {
+        goto not_found;
+    }
+
+    n = 0;
+
+    while (p < end) {
+        start = ++p;
+
+        while (p < end && *p != '/') {
+            p++;
+        }
+
+        if (p == start && p == end) {
+            break;                          /* a trailing slash */
+        }
+
+        if (n == 4) {
+            goto not_found;
+        }
+
+        seg[n].data = start;
+        seg[n].len = p - start;
+        n++;
+    }
+
+    route->nids = 0;
+
+    if (n == 0) {
+        route->what = NGX_HTTP_CC_ROUTE_STATUS;
+        return NGX_OK;
+    }
+
+    if (n == 1 && seg[0].len == 4 && ngx_strncmp(seg[0].data, "sync", 4) == 0)
+    {
+        route->what = NGX_HTTP_CC_ROUTE_SYNC;
+        return NGX_OK;
+    }
+
+    for (kind = 0; kind < NGX_HTTP_CC_REGISTRY_KINDS; kind++) {
+        name = ngx_http_cc_registry_kind_name(kind);
+
+        if (seg[0].len == name->len
+            && ngx_strncmp(seg[0].data, name->data, name->len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (kind == NGX_HTTP_CC_REGISTRY_KINDS) {
+        goto not_found;
+    }
+
+    route->kind = kind;
+
+    if (n == 1) {
+        route->what = NGX_HTTP_CC_ROUTE_LIST;
+        return NGX_OK;
+    }
+
+    if (n - 1 != (kind == NGX_HTTP_CC_REGISTRY_DEVICES ? 2 : 1)) {
+        goto not_found;
+    }
+
+    route->what = NGX_HTTP_CC_ROUTE_ENTRY;
+    route->nids = n - 1;
+    route->id[0] = seg[1];
+    route->id[1] = seg[n - 1];
+
+    return NGX_OK;
+
+not_found:
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_cc_registry_api_route_key(ngx_http_cc_registry_route_t *route)
+{
+    route->key.data = route->buf;
+
+    switch (route->kind) {
+
+    case NGX_HTTP_CC_REGISTRY_TENANTS:
+        route->key.len = NGX_HTTP_CC_GUID_LEN;
+        return ngx_http_cc_registry_tenant_key(&route->id[0], route->buf);
+
+    case NGX_HTTP_CC_REGISTRY_DEVICES:
+        route->key.len = NGX_HTTP_CC_DEVICE_KEY_LEN;
+        return ngx_http_cc_registry_device_key(&route->id[0], &route->id[1],
+                                               route->buf);
+
+    case NGX_HTTP_CC_REGISTRY_SESSIONS:
+        route->key.len = NGX_HTTP_CC_SESSION_ID_LEN;
+        return ngx_http_cc_registry_session_key(&route->id[0], route->buf);
+
+    default: /* NGX_HTTP_CC_REGISTRY_KEYS: the kid as it is */
+        route->key = route->id[0];
+        return ngx_http_cc_registry_kid_valid(&route->key);
+    }
+}
+
+
+/* NGX_DECLINED: not allowed, and the Allow header says what is. */
+
+static ngx_int_t
+ngx_http_cc_registry_api_method(ngx_http_request_t *r,
+    ngx_http_cc_registry_route_t *route)
+{
+    ngx_str_t         allow;
+    ngx_uint_t        methods;
+    ngx_table_elt_t  *h;
+
+    switch (route->what) {
+
+    case NGX_HTTP_CC_ROUTE_SYNC:
+        methods = NGX_HTTP_POST;
+        ngx_str_set(&allow, "POST");
+        break;
+
+    case NGX_HTTP_CC_ROUTE_ENTRY:
+        methods = NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT|NGX_HTTP_DELETE;
+        ngx_str_set(&allow, "GET, HEAD, PUT, DELETE");
+        break;
+
+    default: /* NGX_HTTP_CC_ROUTE_STATUS, NGX_HTTP_CC_ROUTE_LIST */
+        methods = NGX_HTTP_GET|NGX_HTTP_HEAD;
+        ngx_str_set(&allow, "GET, HEAD");
+        break;
+    }
+
+    if (r->method & methods) {
+        return NGX_OK;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value = allow;
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * cc_registry_api lifts client_max_body_size in its location so that an
+ * oversized body is refused here, in JSON.  A chunked body's size is not
+ * known before it is read, so the API asks for a Content-Length instead
+ * of reading an unbounded body.
+ */
+
+static ngx_int_t
+ngx_http_cc_registry_api_read(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r->headers_in.chunked
+        || r->headers_in.content_length_n > NGX_HTTP_CC_REGISTRY_BODY_MAX)
+    {
+        /* reading on to keep the connection is not worth it */
+        r->keepalive = 0;
+
+        if (r->headers_in.chunked) {
+            return ngx_http_cc_registry_api_refuse(r,
+                              NGX_HTTP_LENGTH_REQUIRED, "length_required",
+                              "the body needs a Content-Length");
+        }
+
+        return ngx_http_cc_registry_api_refuse(r,
+                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                          "the body is larger than 4 MiB");
+    }
+
+    r->request_body_in_single_buf = 1;
+    r->request_body_in_clean_file = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                    ngx_http_cc_registry_api_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_cc_registry_api_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_cc_registry_api_write(r));
+}
+
+
+/* PUT and POST, once the body is in; the route matched before reading. */
+
+static ngx_int_t
+ngx_http_cc_registry_api_write(ngx_http_request_t *r)
+{
+    json_t                          *json;
+    ngx_int_t                        rc;
+    ngx_str_t                        body;
+    ngx_http_cc_registry_t          *reg;
+    ngx_http_cc_registry_route_t     route;
+    ngx_http_cc_registry_problem_t   problem;
+
+    (void) ngx_http_cc_registry_api_route(r, &route);
+
+    if (route.what == NGX_HTTP_CC_ROUTE_ENTRY) {
+        (void) ngx_http_cc_registry_api_route_key(&route);
+    }
+
+    rc = ngx_http_cc_registry_api_body(r, &body);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cc_registry_api_error(r,
+                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                          "the body is larger than 4 MiB");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json = ngx_http_cc_registry_json_load(&body, &problem);
+    if (json == NULL) {
+        return ngx_http_cc_registry_api_invalid(r, NGX_HTTP_BAD_REQUEST,
+                                                &problem);
+    }
+
+    reg = ngx_http_cc_registry_from_request(r);
+
+    if (route.what == NGX_HTTP_CC_ROUTE_SYNC) {
+        rc = ngx_http_cc_registry_api_sync(r, reg, json);
+
+    } else {
+        rc = ngx_http_cc_registry_api_put(r, reg, &route, json);
+    }
+
+    json_decref(json);
+
+    return rc;
+}
+
+
+/*
+ * The body in one piece: as it is when nginx kept it in one buffer,
+ * otherwise copied together from its buffers and its temporary file.
+ * NGX_DECLINED: larger than the API accepts.
+ */
+
+static ngx_int_t
+ngx_http_cc_registry_api_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len, size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    ngx_str_set(body, "");
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > NGX_HTTP_CC_REGISTRY_BODY_MAX) {
+        return NGX_DECLINED;
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
+        body->data = cl->buf->pos;
+        body->len = (size_t) len;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    body->len = (size_t) len;
+
+    for ( /* void */ ; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        size = b->file_last - b->file_pos;
+
+        n = ngx_read_file(b->file, p, (size_t) size, b->file_pos);
+
+        if (n != (ssize_t) size) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "cc registry: short read of the body's "
+                          "temporary file");
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cc_registry_api_put(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_http_cc_registry_route_t *route,
+    json_t *json)
+{
+    json_t                          *out;
+    ngx_int_t                        rc;
+    ngx_uint_t                       created;
+    ngx_http_cc_registry_entry_t     entry;
+    ngx_http_cc_registry_problem_t   problem;
+
+    rc = ngx_http_cc_registry_json_entry(r->pool, route->kind, &route->key,
+                                         json, &entry, &problem);
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cc_registry_api_invalid(r, NGX_HTTP_CC_UNPROCESSABLE,
+                                                &problem);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_cc_registry_put(reg, &entry, &created);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cc_registry_api_full(r, route->kind);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    out = ngx_http_cc_registry_json_from_entry(&entry);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cc_registry_api_send(r, created ? NGX_HTTP_CREATED
+                                                    : NGX_HTTP_OK, out);
+}
+
+
+static ngx_int_t
+ngx_http_cc_registry_api_sync(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, json_t *json)
+{
+    json_t                          *out;
+    uint64_t                         generation;
+    ngx_int_t                        rc;
+    ngx_str_t                        tag;
+    ngx_array_t                      entries;
+    ngx_http_cc_registry_problem_t   problem;
+
+    rc = ngx_http_cc_registry_json_sync(r->pool, json, &entries, &tag,
+                                        &problem);
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cc_registry_api_invalid(r, NGX_HTTP_CC_UNPROCESSABLE,
+                                                &problem);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_cc_registry_replace(reg, &entries, &tag, &generation);
+
+    if (rc == NGX_DECLINED) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "cc registry: zone \"%V\" cannot hold a sync of %ui "
+                      "entries beside the current content, which is kept",
+                      &reg->shm_zone->shm.name, entries.nelts);
+
+        return ngx_http_cc_registry_api_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                          "zone_full",
+                          "the sync does not fit in the registry zone; "
+                          "the previous content is kept");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "cc registry: synced %ui entries, generation %uL",
+                  entries.nelts, generation);
+
+    out = json_pack("{s:I}", "generation", (json_int_t) generation);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cc_registry_api_send(r, NGX_HTTP_OK, out);
+}
+
+
+static ngx_int_t
+ngx_http_cc_registry_api_get(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_http_cc_registry_route_t *route)
+{
+    json_t                        *out;
+    ngx_int_t                      rc;
+    ngx_http_cc_registry_entry_t   entry;
+
+    rc = ngx_http_cc_registry_get(reg, route->kind, &route->key, r->pool,
+                                  &entry);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_cc_registry_api_error(r, NGX_HTTP_NOT_FOUND,
+                                              "not_found", "no such entry");
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    out = ngx_http_cc_registry_json_from_entry(&entry);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cc_registry_api_send(r, NGX_HTTP_OK, out);
+}
+
+
+static ngx_int_t
+ngx_http_cc_registry_api_delete(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_http_cc_registry_route_t *route)
+{
+    if (ngx_http_cc_registry_delete(reg, route->kind, &route->key) != NGX_OK)
+    {
+        return ngx_http_cc_registry_api_error(r, NGX_HTTP_NOT_FOUND,
+                                              "not_found", "no such entry");
+    }
+
+    return ngx_http_cc_registry_api_send(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/*
+ * Lists are for operators and are not paginated; they are bounded by the
+ * zone's size and by NGX_HTTP_CC_REGISTRY_LIST_MAX, past which the answer
+ * says "truncated": true.  Entries come sorted by key.
+ */
+
+static ngx_int_t
+ngx_http_cc_registry_api_list(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg, ngx_uint_t kind)
+{
+    int                            rc;
+    json_t                        *out, *list;
+    ngx_str_t                     *name;
+    ngx_uint_t                     i, truncated;
+    ngx_array_t                    entries;
+    ngx_http_cc_registry_entry_t  *entry;
+
+    if (ngx_http_cc_registry_list(reg, kind, r->pool,
+                                  NGX_HTTP_CC_REGISTRY_LIST_MAX, &entries,
+                                  &truncated)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    entry = entries.elts;
+
+    ngx_qsort(entry, entries.nelts, sizeof(ngx_http_cc_registry_entry_t),
+              ngx_http_cc_registry_api_cmp_entries);
+
+    out = json_object();
+    list = json_array();
+
+    rc = (out == NULL);
+
+    for (i = 0; list && i < entries.nelts; i++) {
+        rc |= json_array_append_new(list,
+                             ngx_http_cc_registry_json_from_entry(&entry[i]));
+    }
+
+    name = ngx_http_cc_registry_kind_name(kind);
+
+    if (out) {
+        rc |= json_object_set_new(out, (char *) name->data, list);
+
+        if (truncated) {
+            rc |= json_object_set_new(out, "truncated", json_true());
+        }
+
+    } else {
+        json_decref(list);
+    }
+
+    if (rc != 0) {
+        json_decref(out);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cc_registry_api_send(r, NGX_HTTP_OK, out);
+}
+
+
+static int ngx_libc_cdecl
+ngx_http_cc_registry_api_cmp_entries(const void *one, const void *two)
+{
+    const ngx_http_cc_registry_entry_t  *a = one;
+    const ngx_http_cc_registry_entry_t  *b = two;
+
+    return (int) ngx_memn2cmp(a->key.data, b->key.data, a->key.len,
+                              b->key.len);
+}
+
+
+/*
+ * "sync" is null in both fields until the first sync since the zone was
+ * created: after a restart (or a reload that resized the zone) that is
+ * how the sync job knows it must push everything again.
+ */
+
+static ngx_int_t
+ngx_http_cc_registry_api_status(ngx_http_request_t *r,
+    ngx_http_cc_registry_t *reg)
+{
+    int                            rc;
+    json_t                        *out, *sync, *kid;
+    ngx_str_t                     *name;
+    ngx_uint_t                     kind;
+    ngx_http_cc_registry_status_t  st;
+
+    if (ngx_http_cc_registry_status(reg, r->pool, &st) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    out = json_object();
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = json_object_set_new(out, "generation",
+                             json_integer((json_int_t) st.generation));
+
+    for (kind = 0; kind < NGX_HTTP_CC_REGISTRY_KINDS; kind++) {
+        name = ngx_http_cc_registry_kind_name(kind);
+        rc |= json_object_set_new(out, (char *) name->data,
+                                  json_integer((json_int_t) st.count[kind]));
+    }
+
+    rc |= json_object_set_new(out, "bytes_used",
+                              json_integer((json_int_t) st.bytes_used));
+    rc |= json_object_set_new(out, "bytes_free",
+                              json_integer((json_int_t) st.bytes_free));
+
+    sync = json_object();
+
+    if (sync) {
+        rc |= json_object_set_new(sync, "tag",
+                                  st.synced_at
+                                  ? json_stringn((char *) st.sync_tag.data,
+                                                 st.sync_tag.len)
+                                  : json_null());
+        rc |= json_object_set_new(sync, "at",
+                                  ngx_http_cc_registry_api_at(st.synced_at));
+    }
+
+    rc |= json_object_set_new(out, "sync", sync);
+
+    if (st.unknown_kid_at) {
+        kid = json_object();
+
+        if (kid) {
+            rc |= json_object_set_new(kid, "kid",
+                                  json_stringn((char *) st.unknown_kid.data,
+                                               st.unknown_kid.len));
+            rc |= json_object_set_new(kid, "at",
+                          ngx_http_cc_registry_api_at(st.unknown_kid_at));
+        }
+
+    } else {
+        kid = json_null();
+    }
+
+    rc |= json_object_set_new(out, "unknown_kid", kid);
+
+    if (rc != 0) {
+        json_decref(out);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cc_registry_api_send(r, NGX_HTTP_OK, out);
+}
+
+
+static json_t *
+ngx_http_cc_registry_api_at(time_t at)
+{
+    return at ? json_integer((json_int_t) at) : json_null();
+}
+
+
+static ngx_int_t
+ngx_http_cc_registry_api_full(ngx_http_request_t *r, ngx_uint_t kind)
+{
+    ngx_http_cc_registry_t  *reg;
+
+    reg = ngx_http_cc_registry_from_request(r);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "cc registry: zone \"%V\" is full, an entry of %V "
+                  "was not stored", &reg->shm_zone->shm.name,
+                  ngx_http_cc_registry_kind_name(kind));
+
+    return ngx_http_cc_registry_api_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                                          "zone_full",
+                                          "the registry zone is full");
+}
+
+
+static ngx_int_t
+ngx_http_cc_registry_api_invalid(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_cc_registry_problem_t *problem)
+{
+    u_char  *message;
+
+    message = ngx_pnalloc(r->pool, problem->len + 1);
+    if (message == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(message, problem->text, problem->len);
+    message[problem->len] = '\0';
+
+    return ngx_http_cc_registry_api_error(r, status,
+                                          status == NGX_HTTP_BAD_REQUEST
+                                          ? "malformed_json"
+                                          : "invalid_request",
+                                          (char *) message);
+}
+
+
+/*
+ * An answer before the body was read: the body is read and dropped (with
+ * no "100 Continue" to invite it), so the connection stays usable.
+ */
+
+static ngx_int_t
+ngx_http_cc_registry_api_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    ngx_int_t  rc;
+
+    r->expect_tested = 1;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_cc_registry_api_error(r, status, code, message);
+}
+
+
+/* {"error":{"code":"...","message":"..."}} */
+
+static ngx_int_t
+ngx_http_cc_registry_api_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    json_t  *out;
+
+    out = json_pack("{s:{s:s,s:s}}", "error", "code", code,
+                    "message", message);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_cc_registry_api_send(r, status, out);
+}
+
+
+/* Sends json (NULL: no body) and releases it. */
+
+static ngx_int_t
+ngx_http_cc_registry_api_send(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *json)
+{
+    char         *text;
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    text = NULL;
+    len = 0;
+
+    if (json) {
+        text = json_dumps(json, JSON_COMPACT);
+        json_decref(json);
+
+        if (text == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = ngx_strlen(text);
+    }
+
+    b = ngx_create_temp_buf(r->pool, len ? len : 1);
+    if (b == NULL) {
+        free(text);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (len) {
+        b->last = ngx_cpymem(b->last, text, len);
+    }
+
+    b->last_buf = (r == r->main);
+    b->last_in_chain = 1;
+
+    free(text);
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+
+    if (len) {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+        r->headers_out.content_type_len = r->headers_out.content_type.len;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
