@@ -481,6 +481,10 @@ ngx_http_cc_registry_api_body(ngx_http_request_t *r, ngx_str_t *body)
         return NGX_DECLINED;
     }
 
+    if (len == 0) {
+        return NGX_OK;
+    }
+
     cl = r->request_body->bufs;
 
     if (cl->next == NULL && ngx_buf_in_memory(cl->buf)) {
@@ -499,6 +503,10 @@ ngx_http_cc_registry_api_body(ngx_http_request_t *r, ngx_str_t *body)
 
     for ( /* void */ ; cl; cl = cl->next) {
         b = cl->buf;
+
+        if (ngx_buf_size(b) == 0) {
+            continue;                       /* the last, empty buffer */
+        }
 
         if (ngx_buf_in_memory(b)) {
             p = ngx_cpymem(p, b->pos, b->last - b->pos);
