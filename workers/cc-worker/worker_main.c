@@ -1,9 +1,12 @@
 /*
- * cc-worker: runs jobs from the queue, and answers /healthz and /metrics on
- * its own socket.  SIGTERM finishes the job in hand, then exits 0.
+ * cc-worker: runs jobs from the queue, keeps nginx's registry in sync, and
+ * answers /healthz and /metrics on its own socket.  SIGTERM finishes the
+ * job in hand, then exits 0.
  */
 
 #include <stdlib.h>
+
+#include <curl/curl.h>
 
 #include "cc_db.h"
 #include "cc_http.h"
@@ -11,6 +14,7 @@
 #include "cc_metrics.h"
 #include "cc_service.h"
 #include "cc_signal.h"
+#include "sync_registry.h"
 #include "worker_runner.h"
 
 
@@ -29,10 +33,17 @@ main(int argc, char **argv)
     cc_http_server_t  *srv;
     cc_db_pool_t      *pool;
     worker_runner_t    runner;
+    sync_registry_t   *sync;
 
     cc_service_init(&cfg, "cc-worker", CC_CONFIG_NEED_DATABASE, argc, argv);
     if (cfg.db_pool_size < WORKER_MIN_POOL) {
         cfg.db_pool_size = WORKER_MIN_POOL;
+    }
+
+    /* libcurl's global set-up must happen before any thread starts. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cc_log(CC_LOG_ERROR, "cannot initialise libcurl");
+        return 1;
     }
 
     pool = cc_db_pool_create(cfg.database_url, cfg.db_pool_size,
@@ -41,8 +52,15 @@ main(int argc, char **argv)
         cc_log(CC_LOG_ERROR, "cannot set up the job runner");
         return 1;
     }
+    sync = sync_registry_start(&cfg);
+    if (sync == NULL) {
+        worker_runner_close(&runner);
+        cc_db_pool_destroy(pool);
+        return 1;
+    }
     cc_metrics_add_collector(cc_db_pool_collect, pool);
     cc_metrics_add_collector(worker_runner_collect, &runner);
+    cc_metrics_add_collector(sync_registry_collect, sync);
 
     http = (cc_http_config_t) {
         .svc = "cc-worker",
@@ -55,6 +73,7 @@ main(int argc, char **argv)
     };
     srv = cc_http_start(&http);
     if (srv == NULL) {
+        sync_registry_stop(sync);
         worker_runner_close(&runner);
         cc_db_pool_destroy(pool);
         return 1;
@@ -68,8 +87,10 @@ main(int argc, char **argv)
 
     cc_log(CC_LOG_INFO, "stopping");
     cc_http_stop(srv, WORKER_DRAIN_MS);
+    sync_registry_stop(sync);
     worker_runner_close(&runner);
     cc_db_pool_destroy(pool);
+    curl_global_cleanup();
     cc_log(CC_LOG_INFO, "stopped");
     return 0;
 }

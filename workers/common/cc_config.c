@@ -55,6 +55,18 @@ static const cc_key_t  cc_keys[] = {
       10, 3600000 },
     { "CC_WORKER_SOCKET",       CC_KEY_PATH,   CC_STR(worker_socket), 0, 0 },
     { "CC_INGEST_SOCKET",       CC_KEY_PATH,   CC_STR(ingest_socket), 0, 0 },
+    { "CC_NGINX_CONTROL_SOCKET", CC_KEY_PATH,  CC_STR(nginx_control_socket),
+      0, 0 },
+    { "CC_LOGIN_URL",           CC_KEY_STRING, CC_STR(login_url), 0, 0 },
+    { "CC_OIDC_DISCOVERY_URLS", CC_KEY_STRING, CC_STR(oidc_discovery_urls),
+      0, 0 },
+    { "CC_CA_FILE",             CC_KEY_PATH,   CC_STR(ca_file), 0, 0 },
+    { "CC_REGISTRY_POLL_MS",    CC_KEY_INT,    CC_NUM(registry_poll_ms),
+      100, 3600000 },
+    { "CC_JWKS_REFRESH_SECONDS", CC_KEY_INT,   CC_NUM(jwks_refresh_seconds),
+      1, 604800 },
+    { "CC_JWKS_MIN_REFRESH_SECONDS", CC_KEY_INT,
+      CC_NUM(jwks_min_refresh_seconds), 0, 86400 },
 };
 
 #define CC_NKEYS  (sizeof(cc_keys) / sizeof(cc_keys[0]))
@@ -203,6 +215,10 @@ cc_config_defaults(cc_config_t *cfg)
     cfg->job_backoff_base_ms = 1000;
     cfg->job_backoff_max_ms = 300000;
     cfg->job_poll_ms = 5000;
+    strcpy(cfg->login_url, "https://login.microsoftonline.com");
+    cfg->registry_poll_ms = 2000;
+    cfg->jwks_refresh_seconds = 86400;
+    cfg->jwks_min_refresh_seconds = 300;
 
     if (gethostname(host, sizeof(host)) != 0) {
         strcpy(host, "localhost");
@@ -334,6 +350,28 @@ cc_config_load(cc_config_t *cfg, int argc, char **argv,
 }
 
 
+/* True when every comma-separated entry of list is empty or https://. */
+static int
+all_https(const char *list)
+{
+    const char  *s;
+
+    for (s = list; *s != '\0'; s++) {
+        if (*s == ',' || isspace((unsigned char) *s)) {
+            continue;
+        }
+        if (strncmp(s, "https://", 8) != 0) {
+            return 0;
+        }
+        s += strcspn(s, ",");
+        if (*s == '\0') {
+            break;
+        }
+    }
+    return 1;
+}
+
+
 int
 cc_config_check(const cc_config_t *cfg, int needs, char *err, size_t errlen)
 {
@@ -352,6 +390,17 @@ cc_config_check(const cc_config_t *cfg, int needs, char *err, size_t errlen)
     }
     if (cfg->worker_id[0] == '\0') {
         snprintf(err, errlen, "CC_WORKER_ID: must not be empty");
+        return -1;
+    }
+    if (strncmp(cfg->login_url, "https://", 8) != 0
+        || cfg->login_url[8] == '\0')
+    {
+        snprintf(err, errlen, "CC_LOGIN_URL: must be an https:// URL");
+        return -1;
+    }
+    if (!all_https(cfg->oidc_discovery_urls)) {
+        snprintf(err, errlen, "CC_OIDC_DISCOVERY_URLS: every entry must be "
+                 "an https:// URL");
         return -1;
     }
     return 0;

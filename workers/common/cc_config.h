@@ -30,6 +30,30 @@
  *   CC_WORKER_SOCKET        cc-worker's socket, probed by cc-api's health.
  *   CC_INGEST_SOCKET        cc-ingest's socket, probed by cc-api's health.
  *
+ * The registry sync (cc-worker; see workers/cc-worker/sync_registry.h):
+ *
+ *   CC_NGINX_CONTROL_SOCKET     the unix socket of nginx's control server
+ *                               (the cc_registry_api location).  Unset: the
+ *                               sync is off, and /healthz says so.
+ *   CC_LOGIN_URL                base URL of Entra ID (default
+ *                               https://login.microsoftonline.com; the
+ *                               simulator's URL in tests).  https:// only.
+ *   CC_OIDC_DISCOVERY_URLS      comma-separated OIDC discovery documents
+ *                               whose JWKS the registry holds (https://).
+ *                               Default: {login}/common/v2.0/.well-known/
+ *                               openid-configuration, then {login}/common/
+ *                               .well-known/openid-configuration.
+ *   CC_CA_FILE                  CA bundle for HTTPS to those services
+ *                               (default: the system's).
+ *   CC_REGISTRY_POLL_MS         how often GET /registry is read to notice
+ *                               an nginx restart or an unknown kid (default
+ *                               2000, 100..3600000).
+ *   CC_JWKS_REFRESH_SECONDS     how often the JWKS are fetched (default
+ *                               86400, 1..604800).
+ *   CC_JWKS_MIN_REFRESH_SECONDS least time between two fetches that an
+ *                               unknown kid asks for (default 300,
+ *                               0..86400).
+ *
  * Invalid values are reported with the key's name; main() then exits 2.
  */
 
@@ -55,6 +79,13 @@ typedef struct cc_config {
     int     job_poll_ms;
     char    worker_socket[108];
     char    ingest_socket[108];
+    char    nginx_control_socket[108];
+    char    login_url[CC_CONFIG_STR_LEN];
+    char    oidc_discovery_urls[CC_CONFIG_STR_LEN];
+    char    ca_file[CC_CONFIG_STR_LEN];
+    int     registry_poll_ms;
+    int     jwks_refresh_seconds;
+    int     jwks_min_refresh_seconds;
 } cc_config_t;
 
 /* Fills cfg with the defaults documented above. */
