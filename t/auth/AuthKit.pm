@@ -45,8 +45,8 @@ sub new_key {
     (my $name = $kid) =~ s/[^A-Za-z0-9_-]/_/g;
     my $file = "$dir/key-$name.pem";
     my ($algorithm, @opts) = @{ $how{$type} };
-    system('openssl', 'genpkey', '-algorithm', $algorithm, @opts,
-           '-out', $file) == 0 or die "openssl genpkey $type failed\n";
+    CC::Stack::_run('openssl', 'genpkey', '-algorithm', $algorithm, @opts,
+                    '-out', $file);
     my $pk = $class{$type}->new($file);
     my $jwk = $pk->export_key_jwk('public', 1);
     $jwk->{kid} = $kid;
