@@ -10,7 +10,9 @@
 
 -- Per-tenant rate limits, {"name": integer, ...}; nginx's limit module reads
 -- them from the registry by name.  The registry holds at most 8 per tenant,
--- named in at most 32 characters, with values that fit 64 bits.
+-- named in at most 32 characters, with values that fit 64 bits.  Plans and
+-- regions become nginx variables and upstream names, so the registry takes
+-- only [A-Za-z0-9._-] in them.
 CREATE FUNCTION cc_tenant_limits_valid(p_limits jsonb) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -28,9 +30,9 @@ ALTER TABLE tenants
         CONSTRAINT tenants_limits_fit_registry
         CHECK (cc_tenant_limits_valid(limits)),
     ADD CONSTRAINT tenants_plan_fits_registry
-        CHECK (length(plan) BETWEEN 1 AND 32),
+        CHECK (plan ~ '^[A-Za-z0-9._-]{1,32}$'),
     ADD CONSTRAINT tenants_region_fits_registry
-        CHECK (length(region) BETWEEN 1 AND 64);
+        CHECK (region ~ '^[A-Za-z0-9._-]{1,64}$');
 
 
 -- A blocked device is refused by nginx on its next request.  reason is a

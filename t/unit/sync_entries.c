@@ -176,6 +176,14 @@ test_tenant_bodies(void)
     ok(refused(&row), "nor a missing one");
     row = tenant_row("active", "", "{}");
     ok(refused(&row), "an empty plan is not sent");
+    row = tenant_row("active", "gold plan", "{}");
+    ok(refused(&row), "nor a plan with a blank (nginx takes "
+       "[A-Za-z0-9._-])");
+    row = tenant_row("active", "standard", "{}");
+    row.region = "eu/west";
+    ok(refused(&row), "nor such a region");
+    row = tenant_row("active", "Gold-2.x_y", "{}");
+    ok(!refused(&row), "while every character nginx takes is sent");
     row = tenant_row("active", "p23456789012345678901234567890123", "{}");
     ok(refused(&row), "nor a plan over 32 bytes");
     row = tenant_row("active", "standard", "{}");
@@ -232,6 +240,8 @@ test_device_and_session_bodies(void)
     ok(refused(&row), "a negative until is not sent");
     row = device_row("12x", "lost");
     ok(refused(&row), "nor one that is not a number");
+    row = device_row("0", "lost phone");
+    ok(refused(&row), "nor a reason with a blank");
     row = device_row("0", "r23456789012345678901234567890123");
     ok(refused(&row), "nor a reason over 32 bytes");
     row = device_row("0", "lost");

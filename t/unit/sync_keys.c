@@ -199,13 +199,18 @@ test_jwks(void)
     keys[5] = kit_jwk(key_c, "kid-big", NULL);
     json_object_set_new(keys[5], "x-padding", json_string(padding));
     keys[6] = json_string("not a key");
+    keys[7] = kit_jwk(key_c, "a/b", NULL);
+    keys[8] = kit_jwk(key_c, "..", NULL);
+    keys[9] = kit_jwk(key_c, "a b", NULL);
+    keys[10] = kit_jwk(key_c, "kid-bad-issuer", "{\"issuer\":\"a b\"}");
     jwk = json_deep_copy(keys[0]);
 
-    set = read_jwks(jwks_of(keys, 7), V1_ISS, &skipped);
+    set = read_jwks(jwks_of(keys, 11), V1_ISS, &skipped);
     ok(set != NULL, "a JWKS with usable keys is read");
     is_int((long long) json_object_size(set), 2, "the two usable keys");
-    is_int((long long) skipped, 5, "enc, weak, long kid, oversized JWK and "
-           "a non-object are left out");
+    is_int((long long) skipped, 9, "enc, weak, long kid, oversized JWK, a "
+           "non-object, kids with '/', \"..\" or a blank, and an issuer "
+           "with a blank are left out");
     is_str(issuer_of(set, "kid-a"), V2_ISS,
            "a key's own issuer is its issuer");
     ok(json_is_true(json_object_get(json_object_get(set, "kid-a"), "own")),

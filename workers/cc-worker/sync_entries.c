@@ -172,6 +172,28 @@ has_length(const char *s, size_t min, size_t max)
 }
 
 
+/* Plans, regions and reasons: 1..max of [A-Za-z0-9._-], as the registry
+ * takes them (they become nginx variables and upstream names). */
+static int
+is_name(const char *s, size_t max)
+{
+    size_t  i;
+
+    if (!has_length(s, 1, max)) {
+        return 0;
+    }
+    for (i = 0; s[i] != '\0'; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9')
+              || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+        {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+
 /* A Unix time from the database: 0 (indefinitely) or positive. */
 static int
 read_until(const char *s, json_int_t *out)
@@ -258,8 +280,8 @@ static json_t *
 tenant_body(const sync_row_t *row)
 {
     if (!sync_is_guid(row->id) || !is_status(row->status)
-        || !has_length(row->plan, 1, SYNC_PLAN_MAX)
-        || !has_length(row->region, 1, SYNC_REGION_MAX))
+        || !is_name(row->plan, SYNC_PLAN_MAX)
+        || !is_name(row->region, SYNC_REGION_MAX))
     {
         return NULL;
     }
@@ -276,7 +298,7 @@ device_body(const sync_row_t *row)
 
     if (!sync_is_guid(row->tenant) || !sync_is_guid(row->id)
         || read_until(row->until, &until) != 0
-        || !has_length(row->reason, 1, SYNC_REASON_MAX))
+        || !is_name(row->reason, SYNC_REASON_MAX))
     {
         return NULL;
     }

@@ -24,6 +24,27 @@ is_https_url(const char *s, size_t len)
 }
 
 
+/* 1..max visible ASCII characters; a kid also has no "/" and is not "."
+ * or "..", since it travels as a path segment. */
+static int
+is_visible(const char *s, size_t max, int path_segment)
+{
+    size_t  i;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        if ((unsigned char) s[i] <= 0x20 || (unsigned char) s[i] >= 0x7f
+            || (path_segment && s[i] == '/'))
+        {
+            return 0;
+        }
+    }
+    if (path_segment && (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)) {
+        return 0;
+    }
+    return i >= 1 && i <= max;
+}
+
+
 /* Copies the next comma-separated entry of *list, blanks trimmed, into
  * out and advances *list.  Returns the entry's length (0 for an empty
  * one), or -1 when it does not fit. */
@@ -153,7 +174,8 @@ sync_read_discovery(const json_t *doc, char *issuer, size_t issuer_len,
 
     iss = json_string_value(json_object_get(doc, "issuer"));
     len = iss ? strlen(iss) : 0;
-    if (len == 0 || len > SYNC_ISSUER_MAX || len >= issuer_len) {
+    if (len == 0 || len >= issuer_len || !is_visible(iss, SYNC_ISSUER_MAX, 0))
+    {
         snprintf(err, errlen, "discovery document: no usable \"issuer\"");
         return -1;
     }
@@ -177,7 +199,9 @@ fits_registry(const json_t *jwk, const char *kid, const char *issuer)
 {
     size_t  size;
 
-    if (strlen(kid) > SYNC_KID_MAX || strlen(issuer) > SYNC_ISSUER_MAX) {
+    if (!is_visible(kid, SYNC_KID_MAX, 1)
+        || !is_visible(issuer, SYNC_ISSUER_MAX, 0))
+    {
         return -1;
     }
     size = json_dumpb(jwk, NULL, 0, JSON_COMPACT);
