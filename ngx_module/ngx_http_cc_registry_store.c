@@ -41,6 +41,9 @@ static void ngx_http_cc_registry_sweep(ngx_http_cc_registry_t *reg,
     ngx_uint_t max);
 static void ngx_http_cc_registry_sweep_tree(ngx_http_cc_registry_t *reg,
     ngx_http_cc_registry_tree_t *tree, ngx_uint_t max, time_t now);
+static ngx_uint_t ngx_http_cc_registry_compare(
+    ngx_http_cc_registry_tree_t *old, ngx_http_cc_registry_tree_t *new,
+    uint64_t gen, time_t now);
 static void ngx_http_cc_registry_free_content(ngx_http_cc_registry_t *reg,
     ngx_http_cc_registry_content_t *content);
 static ngx_uint_t ngx_http_cc_registry_live_count(
@@ -707,15 +710,13 @@ ngx_http_cc_registry_replace(ngx_http_cc_registry_t *reg,
     ngx_uint_t                       changed[NGX_HTTP_CC_REGISTRY_KINDS];
     ngx_http_cc_registry_sh_t       *sh;
     ngx_http_cc_registry_tree_t     *tree;
-    ngx_http_cc_registry_node_t     *node, *prev;
+    ngx_http_cc_registry_node_t     *node;
     ngx_http_cc_registry_entry_t    *e;
     ngx_http_cc_registry_content_t  *old, *new;
 
     now = ngx_time();
     sh = reg->sh;
     e = entries->elts;
-
-    ngx_memzero(changed, sizeof(changed));
 
     ngx_shmtx_lock(&reg->shpool->mutex);
 
@@ -747,21 +748,6 @@ ngx_http_cc_registry_replace(ngx_http_cc_registry_t *reg,
             ngx_http_cc_registry_unlink_free(reg, tree, node);
         }
 
-        prev = ngx_http_cc_registry_find_in(&old->trees[kind], e[i].key.data,
-                                            e[i].key.len,
-                                            ngx_crc32_short(e[i].key.data,
-                                                            e[i].key.len));
-
-        if (prev && ngx_http_cc_registry_node_live(prev, now)
-            && ngx_http_cc_registry_node_equals(prev, &e[i]))
-        {
-            e[i].generation = prev->generation;
-
-        } else {
-            e[i].generation = gen;
-            changed[kind] = 1;
-        }
-
         node = ngx_http_cc_registry_node_alloc(reg, &e[i]);
         if (node == NULL) {
             ngx_http_cc_registry_free_content(reg, new);
@@ -771,17 +757,12 @@ ngx_http_cc_registry_replace(ngx_http_cc_registry_t *reg,
         ngx_http_cc_registry_link(tree, node);
     }
 
-    /* equal entries and equal numbers: nothing was removed either */
     any = 0;
 
     for (kind = 0; kind < NGX_HTTP_CC_REGISTRY_KINDS; kind++) {
-        if (!changed[kind]
-            && new->trees[kind].count
-               != ngx_http_cc_registry_live_count(&old->trees[kind], now))
-        {
-            changed[kind] = 1;
-        }
-
+        changed[kind] = ngx_http_cc_registry_compare(&old->trees[kind],
+                                                     &new->trees[kind],
+                                                     gen, now);
         any |= changed[kind];
     }
 
@@ -822,6 +803,53 @@ full:
     ngx_shmtx_unlock(&reg->shpool->mutex);
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * Gives each new node the generation of an equal live node in the old
+ * tree, or gen.  The kind changed if any node got gen, or if the old tree
+ * had live entries the new one lacks: with every new node matching a
+ * distinct old one, equal numbers mean none is missing.
+ */
+
+static ngx_uint_t
+ngx_http_cc_registry_compare(ngx_http_cc_registry_tree_t *old,
+    ngx_http_cc_registry_tree_t *new, uint64_t gen, time_t now)
+{
+    ngx_uint_t                     changed;
+    ngx_queue_t                   *q;
+    ngx_http_cc_registry_node_t   *node, *prev;
+    ngx_http_cc_registry_entry_t   entry;
+
+    changed = 0;
+
+    for (q = ngx_queue_head(&new->queue);
+         q != ngx_queue_sentinel(&new->queue);
+         q = ngx_queue_next(q))
+    {
+        node = ngx_queue_data(q, ngx_http_cc_registry_node_t, queue);
+
+        prev = ngx_http_cc_registry_find_in(old, node->data, node->key_len,
+                                            node->node.key);
+
+        entry.until = node->until;
+        entry.value.data = node->data + node->key_len;
+        entry.value.len = node->value_len;
+
+        if (prev && ngx_http_cc_registry_node_live(prev, now)
+            && ngx_http_cc_registry_node_equals(prev, &entry))
+        {
+            node->generation = prev->generation;
+
+        } else {
+            node->generation = gen;
+            changed = 1;
+        }
+    }
+
+    return changed
+           || new->count != ngx_http_cc_registry_live_count(old, now);
 }
 
 
