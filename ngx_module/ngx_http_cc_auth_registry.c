@@ -2,10 +2,9 @@
 /*
  * Concierge: the auth module's view of the registry (tenants, blocked
  * devices, revoked sessions, signing keys), behind a handful of functions
- * so that the rest of the module reads as policy, and so that the module
- * still builds and loads where the registry's implementation is absent:
- * with NGX_HTTP_CC_AUTH_HAVE_REGISTRY 0 there is no registry, which means
- * no tenant is known and every authenticated request is refused with 403.
+ * so that the rest of the module reads as policy.  A location without a
+ * registry (no cc_registry_zone) knows no tenant, no key, no block and no
+ * revocation: every authenticated request there is refused with 403.
  */
 
 
@@ -16,47 +15,32 @@
 #include "ngx_http_cc_auth.h"
 
 
-#ifndef NGX_HTTP_CC_AUTH_HAVE_REGISTRY
-#define NGX_HTTP_CC_AUTH_HAVE_REGISTRY  0
-#endif
-
-
 static const char *ngx_http_cc_auth_tenant_refusal(ngx_uint_t status);
 
 
 ngx_http_cc_registry_t *
 ngx_http_cc_auth_registry(ngx_http_request_t *r)
 {
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
     return ngx_http_cc_registry_from_request(r);
-#else
-    return NULL;
-#endif
 }
 
 
 /*
  * Only tenants and keys matter to a verified token: a device blocked or a
  * session revoked must not send every cached token back to revalidation.
+ * Without a registry both are 0.
  */
 
 void
 ngx_http_cc_auth_generations(ngx_http_cc_registry_t *reg, uint64_t *tenants,
     uint64_t *keys)
 {
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
     ngx_http_cc_registry_generations_t  g;
 
-    if (reg != NULL) {
-        ngx_http_cc_registry_generations(reg, &g);
-        *tenants = g.tenants;
-        *keys = g.keys;
-        return;
-    }
-#endif
+    ngx_http_cc_registry_generations(reg, &g);
 
-    *tenants = 0;
-    *keys = 0;
+    *tenants = g.tenants;
+    *keys = g.keys;
 }
 
 
@@ -70,20 +54,13 @@ ngx_http_cc_auth_check_tenant(ngx_http_request_t *r,
     ngx_http_cc_registry_t *reg, ngx_http_cc_auth_ctx_t *ctx)
 {
     ngx_uint_t             status;
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
     ngx_http_cc_tenant_t   tenant;
-#endif
 
     status = NGX_HTTP_CC_TENANT_UNKNOWN;
 
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
-    if (reg != NULL
-        && ngx_http_cc_registry_tenant(reg, &ctx->tenant_id, &tenant)
-           == NGX_OK)
-    {
+    if (ngx_http_cc_registry_tenant(reg, &ctx->tenant_id, &tenant) == NGX_OK) {
         status = tenant.status;
     }
-#endif
 
     if (status == NGX_HTTP_CC_TENANT_ACTIVE) {
         return NGX_OK;
@@ -116,28 +93,28 @@ ngx_http_cc_auth_tenant_refusal(ngx_uint_t status)
 }
 
 
+/*
+ * The registry's C API answers NGX_DECLINED for a NULL registry; these
+ * wrappers only reshape its answers into what the auth module needs.
+ */
+
+
 /* NGX_OK: blocked now; *until is 0 for "until further notice". */
 
 ngx_int_t
 ngx_http_cc_auth_device_blocked(ngx_http_cc_registry_t *reg,
     ngx_str_t *tenant_id, ngx_str_t *device_id, time_t *until)
 {
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
     ngx_int_t                   rc;
     ngx_http_cc_device_block_t  block;
 
-    if (reg != NULL) {
-        rc = ngx_http_cc_registry_device_blocked(reg, tenant_id, device_id,
-                                                 &block);
-        if (rc == NGX_OK) {
-            *until = block.until;
-        }
-
-        return rc;
+    rc = ngx_http_cc_registry_device_blocked(reg, tenant_id, device_id,
+                                             &block);
+    if (rc == NGX_OK) {
+        *until = block.until;
     }
-#endif
 
-    return NGX_DECLINED;
+    return rc;
 }
 
 
@@ -145,13 +122,7 @@ ngx_int_t
 ngx_http_cc_auth_session_revoked(ngx_http_cc_registry_t *reg,
     ngx_str_t *session_id)
 {
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
-    if (reg != NULL) {
-        return ngx_http_cc_registry_session_revoked(reg, session_id, NULL);
-    }
-#endif
-
-    return NGX_DECLINED;
+    return ngx_http_cc_registry_session_revoked(reg, session_id, NULL);
 }
 
 
@@ -159,14 +130,7 @@ ngx_int_t
 ngx_http_cc_auth_key_version(ngx_http_cc_registry_t *reg, ngx_str_t *kid,
     uint64_t *generation, ngx_uint_t *revoked)
 {
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
-    if (reg != NULL) {
-        return ngx_http_cc_registry_key_version(reg, kid, generation,
-                                                revoked);
-    }
-#endif
-
-    return NGX_DECLINED;
+    return ngx_http_cc_registry_key_version(reg, kid, generation, revoked);
 }
 
 
@@ -174,31 +138,21 @@ ngx_int_t
 ngx_http_cc_auth_key(ngx_http_cc_registry_t *reg, ngx_str_t *kid,
     ngx_pool_t *pool, ngx_str_t *jwk, ngx_str_t *issuer)
 {
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
     ngx_int_t          rc;
     ngx_http_cc_key_t  key;
 
-    if (reg != NULL) {
-        rc = ngx_http_cc_registry_key(reg, kid, pool, &key);
-        if (rc == NGX_OK) {
-            *jwk = key.jwk;
-            *issuer = key.issuer;
-        }
-
-        return rc;
+    rc = ngx_http_cc_registry_key(reg, kid, pool, &key);
+    if (rc == NGX_OK) {
+        *jwk = key.jwk;
+        *issuer = key.issuer;
     }
-#endif
 
-    return NGX_DECLINED;
+    return rc;
 }
 
 
 void
 ngx_http_cc_auth_note_unknown_kid(ngx_http_cc_registry_t *reg, ngx_str_t *kid)
 {
-#if (NGX_HTTP_CC_AUTH_HAVE_REGISTRY)
-    if (reg != NULL) {
-        ngx_http_cc_registry_note_unknown_kid(reg, kid);
-    }
-#endif
+    ngx_http_cc_registry_note_unknown_kid(reg, kid);
 }

@@ -138,10 +138,19 @@ PERL
 }
 
 # The configuration around a test's own http-level text: the module, logs
-# at info (debug when asked), temp paths, the echo upstream.
+# at info (debug when asked), temp paths, the echo upstream, and the
+# registry with its control API on run/registry.sock (unless registry => 0).
 sub nginx_conf {
     my ($http, %opt) = @_;
     my $level = $opt{debug} ? 'debug' : 'info';
+    my $registry = ($opt{registry} // 1) ? <<'EOF' : '';
+    cc_registry_zone name=registry size=1m;
+
+    server {
+        listen unix:%%RUN%%/registry.sock;
+        location /registry { cc_registry_api; }
+    }
+EOF
     return <<"EOF";
 %%USER%%
 load_module %%MODULE%%;
@@ -157,6 +166,7 @@ http {
 
     upstream echo { server 127.0.0.1:%%PORT_ECHO%%; }
 
+$registry
 $http
 }
 EOF

@@ -15,7 +15,7 @@ use Test::More;
 
 use CC::Test;
 use AuthKit qw(new_key write_jwks claims token sign_raw b64j start_echo
-               nginx_conf http);
+               nginx_conf http registry);
 
 my $t = CC::Test->new;
 my $dir = $t->dir;
@@ -44,6 +44,13 @@ $t->start_nginx(nginx_conf(<<'EOF'), wait_ports => [$t->port('http'), $t->port('
         }
     }
 EOF
+
+my $suspended = 'c0ffee00-0000-4000-8000-000000000001';
+my $offboarded = 'c0ffee00-0000-4000-8000-000000000002';
+my $unknown = 'c0ffee00-0000-4000-8000-000000000003';
+registry($t, PUT => "/registry/tenants/$AuthKit::TENANT", { status => 'active' });
+registry($t, PUT => "/registry/tenants/$suspended", { status => 'suspended' });
+registry($t, PUT => "/registry/tenants/$offboarded", { status => 'offboarded' });
 
 my $now = time;
 my $good = claims();
@@ -146,19 +153,33 @@ $r = http($t, GET => '/', { Authorization => 'Basic YWxhZGRpbjpvcGVuc2VzYW1l' })
 is($r->{status}, 401, 'another scheme: 401');
 is($r->{headers}{'www-authenticate'}, 'Bearer', 'another scheme: bare challenge');
 
-# Within the leeway (60 s by default) a token is still good: it fails only
-# later, on its tenant (no registry here: no tenant is known).
-for my $case (['exp 30 s ago', claims(exp => $now - 30)],
-              ['nbf 30 s ahead', claims(nbf => $now + 30)],
-              ['RSA', $good], ['v1 issuer', claims(ver => '1.0',
-                  iss => "https://sts.windows.net/$AuthKit::TENANT/")]) {
-    my ($name, $claims) = @$case;
-    $r = http($t, GET => '/', { Authorization => 'Bearer ' . token($rsa, $claims) });
-    is($r->{headers}{'x-auth-error'}, 'tenant_unknown', "$name: signature and claims accepted");
+# Good tokens, in all their shapes, reach the upstream; within the leeway
+# (60 s by default) a token is still good.
+for my $case (['RSA', $rsa, $good],
+              ['EC P-256', $ec, $good],
+              ['Ed25519', $ed, $good],
+              ['key pinned to RS256', $pinned, $good],
+              ['v1 issuer', $rsa, claims(ver => '1.0',
+                  iss => "https://sts.windows.net/$AuthKit::TENANT/")],
+              ['tid in upper case', $rsa, claims(tid => uc $AuthKit::TENANT,
+                  iss => "https://login.microsoftonline.com/$AuthKit::TENANT/v2.0")],
+              ['exp 30 s ago', $rsa, claims(exp => $now - 30)],
+              ['nbf 30 s ahead', $rsa, claims(nbf => $now + 30)]) {
+    my ($name, $key, $claims) = @$case;
+    $r = http($t, GET => '/', { Authorization => 'Bearer ' . token($key, $claims) });
+    is($r->{status}, 200, "$name: accepted");
 }
-for my $key ($ec, $ed) {
-    $r = http($t, GET => '/', { Authorization => 'Bearer ' . token($key, $good) });
-    is($r->{headers}{'x-auth-error'}, 'tenant_unknown', "$key->{alg} token accepted");
+
+# A good token of a tenant that may not pass: 403, JSON, no challenge.
+for my $case (['tenant not onboarded', $unknown, 'tenant_unknown'],
+              ['suspended tenant', $suspended, 'tenant_suspended'],
+              ['offboarded tenant', $offboarded, 'tenant_offboarded']) {
+    my ($name, $tid, $reason) = @$case;
+    $r = http($t, GET => '/', { Authorization => 'Bearer ' . token($rsa, claims(tid => $tid)) });
+    is($r->{status}, 403, "$name: 403");
+    is($r->{headers}{'x-auth-error'}, $reason, "$name: reason $reason");
+    is($r->{json} && $r->{json}{error}{code}, $reason, "$name: JSON error code");
+    is($r->{headers}{'www-authenticate'}, undef, "$name: no challenge");
 }
 
 ok(!scalar $t->grep_log('nginx-error', qr/ann\@contoso|Ann Example|eyJ/),

@@ -121,10 +121,7 @@ refused(get(\@good, 'X-Tenant-Id' => 'contoso'), 403, 'tenant_mismatch',
 $r = get(\@good);
 refused($r, 403, 'tenant_unknown', 'good certificate, tenant not onboarded');
 
-SKIP: {
-    skip 'the registry module has not landed', 14
-        unless -S "$dir/run/registry.sock";
-
+{
     registry($t, PUT => "/registry/tenants/$tenant", { status => 'active' });
 
     $r = get(\@good);
@@ -158,7 +155,7 @@ SKIP: {
 
     registry($t, DELETE => "/registry/devices/$tenant/$dev{until}");
     is(get(\@until)->{status}, 200, 'unblocked device passes at once');
-    is(get(\@good)->{headers}{'x-auth-error'}, '', 'other devices unaffected');
+    is(get(\@good)->{status}, 200, 'other devices unaffected');
 
     registry($t, PUT => "/registry/tenants/$tenant", { status => 'suspended' });
     $r = get(\@good);
