@@ -492,9 +492,9 @@ ngx_http_cc_registry_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (size < NGX_HTTP_CC_REGISTRY_ZONE_MIN) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "zone size \"%V\" is too small: "
+                                   "\"%V\" size \"%V\" is too small: "
                                    "the registry needs at least %uzk",
-                                   &s,
+                                   &cmd->name, &s,
                                    (size_t) NGX_HTTP_CC_REGISTRY_ZONE_MIN
                                    / 1024);
                 return NGX_CONF_ERROR;
