@@ -361,14 +361,18 @@ ngx_http_cc_auth_parse_registry_key(ngx_http_request_t *r,
 }
 
 
-/* Takes jwk's reference; lib builds sets from documents only. */
+/*
+ * Takes jwk's reference; lib builds sets from documents only.  A key lib
+ * leaves out makes the set fail with the reason it was left out for.
+ */
 
 static cc_jwks_t *
 ngx_http_cc_auth_single_key_set(json_t *jwk, cc_jose_err_t *err)
 {
-    char       *doc;
-    json_t     *keys;
-    cc_jwks_t  *set;
+    char              *doc;
+    json_t            *keys;
+    cc_jwks_t         *set;
+    cc_jwks_report_t   report;
 
     keys = json_pack("{s:[o]}", "keys", jwk);
     if (keys == NULL) {
@@ -385,9 +389,13 @@ ngx_http_cc_auth_single_key_set(json_t *jwk, cc_jose_err_t *err)
     }
 
     set = NULL;
-    *err = cc_jwks_parse(doc, ngx_strlen(doc), NULL, &set, NULL);
+    *err = cc_jwks_parse(doc, ngx_strlen(doc), NULL, &set, &report);
 
     free(doc);
+
+    if (*err == CC_JOSE_ERR_NO_USABLE_KEYS && report.skipped) {
+        *err = report.first_skip;
+    }
 
     return set;
 }
