@@ -43,7 +43,8 @@ typedef struct {
     ngx_http_cc_registry_content_t  *content;
 
     uint64_t                         generation;
-    uint64_t                         kind_generation[NGX_HTTP_CC_REGISTRY_KINDS];
+    uint64_t                         kind_generation[
+                                         NGX_HTTP_CC_REGISTRY_KINDS];
 
     time_t                           synced_at;   /* 0: not since created */
     size_t                           sync_tag_len;
