@@ -102,6 +102,7 @@ typedef struct {
  * user, a session no user name).
  */
 typedef struct {
+    ngx_http_cc_auth_loc_conf_t  *conf;             /* that authenticated */
     ngx_uint_t                    method;
     ngx_str_t                     tenant_id;
     ngx_str_t                     user_id;

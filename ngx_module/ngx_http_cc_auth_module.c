@@ -27,6 +27,10 @@
 
 
 static ngx_int_t ngx_http_cc_auth_handler(ngx_http_request_t *r);
+static ngx_http_cc_auth_ctx_t *ngx_http_cc_auth_get_ctx(ngx_http_request_t *r);
+static ngx_http_cc_auth_ctx_t *ngx_http_cc_auth_create_ctx(
+    ngx_http_request_t *r);
+static void ngx_http_cc_auth_cleanup(void *data);
 static ngx_int_t ngx_http_cc_auth_authenticate(ngx_http_request_t *r,
     ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_cc_auth_bearer_or_cookie(ngx_http_request_t *r,
@@ -249,10 +253,14 @@ static ngx_str_t  ngx_http_cc_auth_cache_names[] = {
 
 
 /*
- * Runs once per location a request ends up in (an internal redirect
- * clears the context, so the new location's method applies); subrequests
- * share the main request's identity.  A refusal is answered here and the
- * request finalized, as a content handler's would be.
+ * Runs in every location with cc_auth that a request ends up in, under
+ * that location's policy (once: a rewrite that comes back to the same
+ * location does not authenticate again).  A location without cc_auth
+ * keeps the identity established before an internal redirect, so that
+ * try_files or error_page may hand an authenticated request to a plain
+ * proxy location.  Subrequests share the main request's identity.  A
+ * refusal is answered here and the request finalized, as a content
+ * handler's would be.
  */
 
 static ngx_int_t
@@ -268,16 +276,23 @@ ngx_http_cc_auth_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (ngx_http_get_module_ctx(r, ngx_http_cc_auth_module)) {
+    ctx = ngx_http_cc_auth_get_ctx(r);
+
+    if (ctx != NULL && ctx->conf == alcf) {
         return NGX_DECLINED;
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_cc_auth_ctx_t));
     if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ctx = ngx_http_cc_auth_create_ctx(r);
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+    } else {
+        ngx_memzero(ctx, sizeof(ngx_http_cc_auth_ctx_t));
     }
 
-    ngx_http_set_ctx(r, ctx, ngx_http_cc_auth_module);
+    ctx->conf = alcf;
 
     rc = ngx_http_cc_auth_authenticate(r, alcf, ctx);
 
@@ -294,6 +309,65 @@ ngx_http_cc_auth_handler(ngx_http_request_t *r)
     ngx_http_finalize_request(r, ngx_http_cc_auth_reply(r, alcf, ctx));
 
     return NGX_DONE;
+}
+
+
+/*
+ * An internal redirect clears every module's context; the identity is
+ * found again through the request pool's cleanup list, as the realip
+ * module finds its own.
+ */
+
+static ngx_http_cc_auth_ctx_t *
+ngx_http_cc_auth_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_cc_auth_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_cc_auth_module);
+
+    if (ctx == NULL && (r->internal || r->filter_finalize)) {
+
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_cc_auth_cleanup) {
+                ctx = cln->data;
+                ngx_http_set_ctx(r, ctx, ngx_http_cc_auth_module);
+                break;
+            }
+        }
+    }
+
+    return ctx;
+}
+
+
+static ngx_http_cc_auth_ctx_t *
+ngx_http_cc_auth_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_cc_auth_ctx_t  *ctx;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_cc_auth_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_cc_auth_ctx_t));
+
+    cln->handler = ngx_http_cc_auth_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_cc_auth_module);
+
+    return ctx;
+}
+
+
+/* Only a marker for ngx_http_cc_auth_get_ctx: the pool frees the data. */
+
+static void
+ngx_http_cc_auth_cleanup(void *data)
+{
 }
 
 
@@ -423,7 +497,7 @@ ngx_http_cc_auth_identity_variable(ngx_http_request_t *r,
     ngx_str_t               *s;
     ngx_http_cc_auth_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_cc_auth_module);
+    ctx = ngx_http_cc_auth_get_ctx(r->main);
 
     if (ctx == NULL || ctx->method == NGX_HTTP_CC_AUTH_METHOD_NONE) {
         ngx_http_cc_auth_set_variable(v, (u_char *) "", 0);
@@ -445,7 +519,7 @@ ngx_http_cc_auth_method_variable(ngx_http_request_t *r,
     ngx_str_t               *name;
     ngx_http_cc_auth_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_cc_auth_module);
+    ctx = ngx_http_cc_auth_get_ctx(r->main);
 
     name = &ngx_http_cc_auth_method_names[ctx ? ctx->method
                                               : NGX_HTTP_CC_AUTH_METHOD_NONE];
@@ -462,7 +536,7 @@ ngx_http_cc_auth_error_variable(ngx_http_request_t *r,
 {
     ngx_http_cc_auth_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_cc_auth_module);
+    ctx = ngx_http_cc_auth_get_ctx(r->main);
 
     if (ctx == NULL || ctx->error == NULL) {
         ngx_http_cc_auth_set_variable(v, (u_char *) "", 0);
@@ -483,7 +557,7 @@ ngx_http_cc_auth_cache_variable(ngx_http_request_t *r,
     ngx_str_t               *name;
     ngx_http_cc_auth_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_cc_auth_module);
+    ctx = ngx_http_cc_auth_get_ctx(r->main);
 
     name = &ngx_http_cc_auth_cache_names[ctx ? ctx->cache
                                              : NGX_HTTP_CC_AUTH_CACHE_OFF];
