@@ -56,6 +56,8 @@ static char *ngx_http_cc_auth_check_mode(ngx_conf_t *cf,
 static ngx_int_t ngx_http_cc_auth_build_policy(ngx_conf_t *cf,
     ngx_http_cc_auth_loc_conf_t *conf);
 
+static char *ngx_http_cc_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_cc_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_cc_auth_add_string(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -98,10 +100,10 @@ static ngx_command_t  ngx_http_cc_auth_commands[] = {
 
     { ngx_string("cc_auth"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_cc_auth_mode,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_cc_auth_loc_conf_t, mode),
-      &ngx_http_cc_auth_modes },
+      0,
+      NULL },
 
     { ngx_string("cc_auth_jwks_file"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -771,6 +773,37 @@ ngx_http_cc_auth_build_policy(ngx_conf_t *cf,
 
 
 static char *
+ngx_http_cc_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_cc_auth_loc_conf_t *alcf = conf;
+
+    ngx_str_t        *value;
+    ngx_conf_enum_t  *e;
+
+    if (alcf->mode != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (e = ngx_http_cc_auth_modes; e->name.len; e++) {
+        if (e->name.len == value[1].len
+            && ngx_strcmp(e->name.data, value[1].data) == 0)
+        {
+            alcf->mode = e->value;
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "cc_auth \"%V\": off, bearer, cookie, device or "
+                       "bearer_or_cookie expected", &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
 ngx_http_cc_auth_jwks_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_cc_auth_loc_conf_t *alcf = conf;
@@ -812,8 +845,8 @@ ngx_http_cc_auth_add_string(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (i = 0; i < value[1].len; i++) {
         if (value[1].data[i] <= ' ' || value[1].data[i] == 0x7f) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid value \"%V\": spaces and control "
-                               "characters are not allowed", &value[1]);
+                               "%V \"%V\": spaces and control characters "
+                               "are not allowed", &cmd->name, &value[1]);
             return NGX_CONF_ERROR;
         }
     }
@@ -830,7 +863,8 @@ ngx_http_cc_auth_add_string(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (i = 0; i < (*list)->nelts; i++) {
         if (ngx_strcmp(s[i], value[1].data) == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate value \"%V\"", &value[1]);
+                               "%V \"%V\" is given twice", &cmd->name,
+                               &value[1]);
             return NGX_CONF_ERROR;
         }
     }
@@ -881,8 +915,8 @@ ngx_http_cc_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (colon == NULL || colon == name.data) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid zone \"%V\": NAME:SIZE expected",
-                                   &value[i]);
+                                   "cc_auth_cache \"%V\": zone=NAME:SIZE "
+                                   "expected", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -895,13 +929,15 @@ ngx_http_cc_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (size == NGX_ERROR) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid zone size \"%V\"", &value[i]);
+                                   "cc_auth_cache \"%V\": invalid size",
+                                   &value[i]);
                 return NGX_CONF_ERROR;
             }
 
             if (size < (ssize_t) NGX_HTTP_CC_AUTH_MIN_CACHE_SIZE) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "zone \"%V\" is too small", &value[i]);
+                                   "cc_auth_cache \"%V\": the zone is too "
+                                   "small (8 pages at least)", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -917,7 +953,8 @@ ngx_http_cc_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (ttl == NGX_ERROR || ttl == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid max_ttl \"%V\"", &value[i]);
+                                   "cc_auth_cache \"%V\": a time of 1s or "
+                                   "more expected", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -926,7 +963,8 @@ ngx_http_cc_auth_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+                           "cc_auth_cache \"%V\": unknown parameter",
+                           &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -1004,7 +1042,7 @@ ngx_http_cc_auth_origin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid origin \"%V\": scheme://host[:port] in lower "
+                       "cc_auth_origin \"%V\": scheme://host[:port] in lower "
                        "case expected, as a browser sends it", &value[1]);
 
     return NGX_CONF_ERROR;
@@ -1030,7 +1068,8 @@ ngx_http_cc_auth_cookie_name(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             || ngx_strchr("()<>@,;:\\\"/[]?={}", *p) != NULL)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid cookie name \"%V\"", &value[1]);
+                               "cc_auth_cookie_name \"%V\" is not a cookie "
+                               "name (an RFC 6265 token)", &value[1]);
             return NGX_CONF_ERROR;
         }
     }
