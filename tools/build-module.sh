@@ -30,6 +30,9 @@ if [ ! -f "$tree/objs/Makefile" ] || [ "$top/config" -nt "$tree/objs/Makefile" ]
         || { tail -30 "$build/nginx-configure.log" >&2; exit 1; }
     ls "$top"/ngx_module/*.c "$top"/lib/*.c 2>/dev/null | md5sum > "$tree/.srclist"
 fi
+# After a reconfigure the .so may be named after another first module:
+# drop what an earlier build left so exactly one remains.
+rm -f "$tree"/objs/ngx_http_cc_*_module.so
 make -s -C "$tree" -f objs/Makefile modules
 # nginx names the .so after the first module in the list; publish it under
 # one stable name.

@@ -31,7 +31,7 @@ my $r = $t->https(GET => '/api/health');
 is($r->{status}, 200, 'health answers 200 through nginx and TLS');
 is($r->{json}{status}, 'ok', 'every part reports ok');
 is($r->{json}{components}{database}{status}, 'ok', 'database reached through cc-api');
-is($r->{json}{components}{database}{schema_version}, '003_jobs',
+is($r->{json}{components}{database}{schema_version}, $t->latest_migration,
    'database reports the last migration applied');
 is($r->{json}{components}{worker}{status}, 'ok', 'cc-worker reported alive');
 is($r->{json}{components}{ingest}{status}, 'ok', 'cc-ingest reported alive');

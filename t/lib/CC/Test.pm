@@ -114,6 +114,13 @@ sub sql_as_app {
     return $out;
 }
 
+# The name of the newest file in sql/ (what a migrated database reports).
+sub latest_migration {
+    my ($self) = @_;
+    my @files = sort glob($self->top . '/sql/[0-9][0-9][0-9]_*.sql');
+    return $files[-1] =~ s{.*/}{}r =~ s{\.sql$}{}r;
+}
+
 # Wait for a condition with a deadline; returns true if it became true.
 sub eventually {
     my ($self, $cond, $timeout) = @_;
