@@ -10,9 +10,11 @@
  * $cc_tenant_* variables, for the tenant that cc_registry_tenant names.
  *
  * This file is the nginx glue: directives, configuration, variables.  The
- * store lives in ngx_http_cc_registry_store.c, the C API in
- * ngx_http_cc_registry_lookup.c, the control API in
- * ngx_http_cc_registry_api.c and its JSON in ngx_http_cc_registry_json.c.
+ * zone and its trees are in ngx_http_cc_registry_store.c (entries encoded
+ * by ngx_http_cc_registry_value.c), the C API in
+ * ngx_http_cc_registry_lookup.c, and the control API in
+ * ngx_http_cc_registry_api.c (HTTP), ngx_http_cc_registry_endpoints.c and
+ * ngx_http_cc_registry_json.c.
  */
 
 
