@@ -92,7 +92,8 @@ is_deeply({ map { $_ => $r->{json}{$_} } qw(status plan region limits) },
 
 $r = api(PUT => "/registry/tenants/$tid", $tenant);
 is($r->{status}, 200, 'PUT of an existing tenant answers 200');
-is($r->{json}{generation}, $g0 + 1, 'writing the same tenant again keeps its generation');
+is($r->{json}{generation}, $g0 + 1,
+   'writing the same tenant again keeps its generation');
 is(generation(), $g0 + 1, 'writing the same tenant again changes nothing');
 
 $r = api(PUT => "/registry/tenants/$tid", { %$tenant, status => 'suspended' });
@@ -131,7 +132,8 @@ is(scalar @{ api(GET => '/registry/devices')->{json}{devices} }, 1,
 
 my $past = time - 10;
 $r = api(PUT => "/registry/devices/$tid2/$dev", { until => $past });
-ok($r->{status} == 201 || $r->{status} == 200, 'a block already over is accepted');
+ok($r->{status} == 201 || $r->{status} == 200,
+   'a block already over is accepted');
 is(api(GET => "/registry/devices/$tid2/$dev")->{status}, 404,
    'a block whose until has passed is not found');
 is(scalar @{ api(GET => '/registry/devices')->{json}{devices} }, 1,
@@ -151,13 +153,14 @@ is(api(GET => '/registry/sessions/0123')->{status}, 422,
 is(scalar @{ api(GET => '/registry/sessions')->{json}{sessions} }, 1,
    'the session list holds the revocation');
 
-# --- keys -------------------------------------------------------------------------
+# --- keys ---------------------------------------------------------------------
 
 my $jwk = { kty => 'RSA', kid => 'k1', n => 'sXch' x 10, e => 'AQAB' };
 my $issuer = "https://login.microsoftonline.com/$tid/v2.0";
 
 # the JWK is kept as compact JSON text, its members in the order given
-my $jwk_text = '{"kty":"RSA","kid":"k1","n":"' . ('sXch' x 10) . '","e":"AQAB"}';
+my $jwk_text = '{"kty":"RSA","kid":"k1","n":"' . ('sXch' x 10)
+             . '","e":"AQAB"}';
 (my $spaced = $jwk_text) =~ s/([:,{])/$1 /g;
 
 $r = api(PUT => '/registry/keys/k1',
@@ -182,7 +185,7 @@ ok($r->{json}{generation} > $kg, 'revoking a key changes its generation');
 is(api(GET => '/registry/keys')->{json}{keys}[0]{kid}, 'k1',
    'the key list holds the key');
 
-# --- deletes ----------------------------------------------------------------------
+# --- deletes ------------------------------------------------------------------
 
 my $g = generation();
 is(api(DELETE => "/registry/tenants/$tid2")->{status}, 204,
@@ -204,7 +207,7 @@ $r = api(GET => '/registry');
 is_deeply([ @{ $r->{json} }{qw(tenants devices sessions keys)} ], [1, 0, 0, 0],
           'the status counts what is left');
 
-# --- routing ----------------------------------------------------------------------
+# --- routing ------------------------------------------------------------------
 
 $r = api(GET => '/registry/widgets');
 is($r->{status}, 404, 'an unknown kind answers 404');
@@ -216,9 +219,13 @@ is(api(GET => "/registry/devices/$tid")->{status}, 404,
 
 $r = api(POST => "/registry/tenants/$tid", $tenant);
 is($r->{status}, 405, 'POST to an entry answers 405');
-is($r->{json}{error}{code}, 'method_not_allowed', 'with the code method_not_allowed');
-is($r->{headers}{allow}, 'GET, HEAD, PUT, DELETE', 'and says which methods are allowed');
-is(api(GET => '/registry/sync')->{status}, 405, 'GET of /registry/sync answers 405');
-is(api(DELETE => '/registry/tenants')->{status}, 405, 'DELETE of a list answers 405');
+is($r->{json}{error}{code}, 'method_not_allowed',
+   'with the code method_not_allowed');
+is($r->{headers}{allow}, 'GET, HEAD, PUT, DELETE',
+   'and says which methods are allowed');
+is(api(GET => '/registry/sync')->{status}, 405,
+   'GET of /registry/sync answers 405');
+is(api(DELETE => '/registry/tenants')->{status}, 405,
+   'DELETE of a list answers 405');
 
 $t->done_testing;

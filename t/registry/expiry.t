@@ -77,13 +77,15 @@ is(api(GET => "/registry/devices/$tid/$dev")->{status}, 404,
    'the block is over after its end');
 is(api(GET => "/registry/sessions/$sid")->{status}, 404,
    'the revocation is over after its end');
-is_deeply([ map { $_->{device} } @{ api(GET => '/registry/devices')->{json}{devices} } ],
+is_deeply([ map { $_->{device} }
+            @{ api(GET => '/registry/devices')->{json}{devices} } ],
           [ $kept ], 'only the block without an end is listed');
 is(scalar @{ api(GET => '/registry/sessions')->{json}{sessions} }, 0,
    'the revocation is not listed');
 
 my $r = api(GET => '/registry')->{json};
-is_deeply([ @{$r}{qw(devices sessions)} ], [1, 0], 'the status counts what is in force');
+is_deeply([ @{$r}{qw(devices sessions)} ], [1, 0],
+          'the status counts what is in force');
 
 my $g = $r->{generation};
 is(api(DELETE => "/registry/devices/$tid/$dev")->{status}, 404,

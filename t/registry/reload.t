@@ -102,13 +102,15 @@ api(PUT => "/registry/sessions/" . ('ab' x 16), { until => 0 });
 my $before = status();
 is(get_t(), 'v1 active', 'the tenant is active before the reload');
 
-# --- reload with the same zone --------------------------------------------------
+# --- reload with the same zone ------------------------------------------------
 
 ok(reload('v2', '1m'), 'reloaded with the same zone');
 my $after = status();
-is($after->{generation}, $before->{generation}, 'the generation survives the reload');
+is($after->{generation}, $before->{generation},
+   'the generation survives the reload');
 is($after->{sync}{tag}, 'boot', 'the last sync survives the reload');
-is_deeply([ @{$after}{qw(tenants sessions)} ], [1, 1], 'the entries survive the reload');
+is_deeply([ @{$after}{qw(tenants sessions)} ], [1, 1],
+          'the entries survive the reload');
 is(get_t(), 'v2 active', 'the new workers see the tenant');
 
 api(PUT => "/registry/tenants/$tid", { status => 'suspended' });
@@ -116,7 +118,7 @@ is(get_t(), 'v2 suspended', 'and a write after the reload');
 is(status()->{generation}, $before->{generation} + 1,
    'the generation goes on from where it was');
 
-# --- reload with a resized zone -------------------------------------------------
+# --- reload with a resized zone -----------------------------------------------
 
 my $g = status()->{generation};
 next_second();
@@ -128,7 +130,7 @@ is($after->{tenants}, 0, 'a resized zone starts empty');
 is(get_t(), 'v3 unknown', 'and its tenants are unknown');
 ok($after->{generation} > $g, 'its generations start above the old ones');
 
-# --- restart ----------------------------------------------------------------------
+# --- restart ------------------------------------------------------------------
 
 api(POST => '/registry/sync',
     { tenants => [ { id => $tid, status => 'active' } ],
@@ -145,6 +147,7 @@ is_deeply($after->{sync}, { tag => undef, at => undef },
           'after a restart GET /registry shows sync null');
 is_deeply([ @{$after}{qw(tenants devices sessions keys)} ], [0, 0, 0, 0],
           'after a restart the registry is empty');
-ok($after->{generation} > $g, 'after a restart generations start above the old ones');
+ok($after->{generation} > $g,
+   'after a restart generations start above the old ones');
 
 $t->done_testing;

@@ -52,7 +52,8 @@ sub status { api(GET => '/registry')->{json} }
 
 sub ids {
     my ($kind, $field) = @_;
-    return [ map { $_->{$field} } @{ api(GET => "/registry/$kind")->{json}{$kind} } ];
+    my $list = api(GET => "/registry/$kind")->{json}{$kind};
+    return [ map { $_->{$field} } @$list ];
 }
 
 my @t = map { sprintf '%08x-0000-4000-8000-%012x', $_, $_ } 1 .. 4;
@@ -86,7 +87,8 @@ my $sync = {
     ],
     sessions => [ { sid => uc $sid, until => time + 3600 } ],
     keys => [ { kid => 'k1', jwk => $jwk, issuer => $iss },
-              { kid => 'k2', jwk => $jwk, issuer => $iss, revoked => JSON::PP::true } ],
+              { kid => 'k2', jwk => $jwk, issuer => $iss,
+                revoked => JSON::PP::true } ],
 };
 
 my $r = api(POST => '/registry/sync', $sync);
@@ -95,7 +97,8 @@ is($r->{json}{generation}, $before->{generation} + 1,
    'a sync is one change: the generation goes up by one');
 
 my $after = status();
-is($after->{generation}, $r->{json}{generation}, 'the status has the same generation');
+is($after->{generation}, $r->{json}{generation},
+   'the status has the same generation');
 is($after->{sync}{tag}, 'boot-1', 'the status names the sync');
 ok(abs($after->{sync}{at} - time) <= 2, 'and says when it happened');
 
@@ -107,8 +110,10 @@ is(api(GET => "/registry/tenants/$t[2]")->{json}{plan}, 'second',
    'of two entries with the same id the last one wins');
 is_deeply(ids(devices => 'tenant'), [ $t[0] ],
           'exactly the synced device blocks that are still in force are there');
-is_deeply(ids(sessions => 'sid'), [ $sid ], 'exactly the synced sessions are there');
-is_deeply(ids(keys => 'kid'), [ 'k1', 'k2' ], 'exactly the synced keys are there');
+is_deeply(ids(sessions => 'sid'), [ $sid ],
+          'exactly the synced sessions are there');
+is_deeply(ids(keys => 'kid'), [ 'k1', 'k2' ],
+          'exactly the synced keys are there');
 is(api(GET => '/registry/keys/k2')->{json}{revoked}, JSON::PP::true,
    'a synced key keeps its revoked flag');
 is(api(GET => '/registry/keys/old')->{status}, 404, 'a key not synced is gone');
@@ -148,10 +153,11 @@ is(api(GET => '/registry/keys/k1')->{json}{generation}, $k1,
 pop @{ $sync->{keys} };
 my $g = status()->{generation};
 $r = api(POST => '/registry/sync', $sync);
-is($r->{json}{generation}, $g + 1, 'a resync that removes an entry is a change');
+is($r->{json}{generation}, $g + 1,
+   'a resync that removes an entry is a change');
 is_deeply(ids(keys => 'kid'), [ 'k1' ], 'the removed key is gone');
 
-# --- an empty sync -------------------------------------------------------------
+# --- an empty sync ------------------------------------------------------------
 
 $r = api(POST => '/registry/sync',
          { tenants => [], devices => [], sessions => [], keys => [] });

@@ -120,7 +120,7 @@ my $big = '{"status":"active","pad":"' . ('x' x (4 * 1024 * 1024)) . '"}';
 refused(api(PUT => "/registry/tenants/$tid", $big),
         413, 'body_too_large', 'a body over 4 MiB');
 
-# --- ids ------------------------------------------------------------------------
+# --- ids ----------------------------------------------------------------------
 
 refused(api(PUT => '/registry/tenants/not-a-guid', { status => 'active' }),
         422, 'invalid_request', 'a tenant id that is not a GUID');
@@ -132,10 +132,11 @@ refused(api(GET => "/registry/tenants/${tid}0"),
         422, 'invalid_request', 'a GET with a bad id');
 refused(api(PUT => '/registry/sessions/' . ('g' x 32), {}),
         422, 'invalid_request', 'a session id with a non-hex digit');
-refused(api(PUT => '/registry/keys/' . ('k' x 129), { jwk => $jwk, issuer => $iss }),
+refused(api(PUT => '/registry/keys/' . ('k' x 129),
+            { jwk => $jwk, issuer => $iss }),
         422, 'invalid_request', 'a kid longer than 128 characters');
 
-# --- tenant fields ----------------------------------------------------------------
+# --- tenant fields ------------------------------------------------------------
 
 my %bad_tenant = (
     'a missing status'        => { plan => 'standard' },
@@ -146,9 +147,12 @@ my %bad_tenant = (
     'a plan of 33 characters' => { status => 'active', plan => 'p' x 33 },
     'a region that is a number' => { status => 'active', region => 7 },
     'limits that are a list'  => { status => 'active', limits => [1] },
-    'a limit that is a string' => { status => 'active', limits => { a => '1' } },
-    'a limit that is a fraction' => { status => 'active', limits => { a => 1.5 } },
-    'a limit name in upper case' => { status => 'active', limits => { A => 1 } },
+    'a limit that is a string' =>
+        { status => 'active', limits => { a => '1' } },
+    'a limit that is a fraction' =>
+        { status => 'active', limits => { a => 1.5 } },
+    'a limit name in upper case' =>
+        { status => 'active', limits => { A => 1 } },
     'a limit name of 33 characters' =>
         { status => 'active', limits => { ('n' x 33) => 1 } },
     'nine limits' =>
@@ -163,7 +167,7 @@ for my $name (sort keys %bad_tenant) {
 like(api(PUT => "/registry/tenants/$tid", { status => 'gone' })
          ->{json}{error}{message}, qr/"status"/, 'the message names the field');
 
-# --- device, session and key fields -----------------------------------------------
+# --- device, session and key fields -------------------------------------------
 
 refused(api(PUT => "/registry/devices/$tid/$dev", { until => -1 }),
         422, 'invalid_request', 'a negative until');
@@ -188,7 +192,7 @@ refused(api(PUT => '/registry/keys/k1',
             { jwk => { %$jwk, n => 'x' x 8200 }, issuer => $iss }),
         422, 'invalid_request', 'a JWK over 8192 bytes');
 
-# --- sync ---------------------------------------------------------------------------
+# --- sync ---------------------------------------------------------------------
 
 my %empty = (tenants => [], devices => [], sessions => [], keys => []);
 
@@ -209,7 +213,7 @@ refused(api(POST => '/registry/sync',
             { %empty, sessions => [ 'abc' ] }),
         422, 'invalid_request', 'a sync session that is not an object');
 
-# --- nothing changed ----------------------------------------------------------------
+# --- nothing changed ----------------------------------------------------------
 
 $r = api(GET => '/registry');
 is($r->{json}{generation}, $g, 'no refused request changed the generation');
@@ -219,18 +223,22 @@ is(api(GET => "/registry/tenants/$tid")->{json}{status}, 'active',
    'the tenant is as it was');
 is($r->{json}{sync}{tag}, undef, 'no refused sync counts as a sync');
 
-# --- a body large enough to be kept in a temporary file -----------------------------
+# --- a body large enough to be kept in a temporary file -----------------------
 
 my @tenants = map { { id => sprintf('%08x-0000-4000-8000-%012x', $_, $_),
                       status => 'active', plan => 'standard',
-                      region => 'westeurope', limits => { agent_per_min => $_ } } }
+                      region => 'westeurope',
+                      limits => { agent_per_min => $_ } } }
               1 .. 1500;
-my $body = CC::Test::json_encode({ %empty, tenants => \@tenants, tag => 'file' });
+my $body = CC::Test::json_encode({ %empty, tenants => \@tenants,
+                                   tag => 'file' });
 ok(length $body > 64 * 1024, 'the sync body is larger than the body buffer');
 $r = api(POST => '/registry/sync', $body);
 is($r->{status}, 200, 'a sync read from a temporary file is accepted');
-is(api(GET => '/registry')->{json}{tenants}, 1500, 'and every tenant is stored');
-is(api(GET => '/registry/tenants/' . $tenants[-1]{id})->{json}{limits}{agent_per_min},
+is(api(GET => '/registry')->{json}{tenants}, 1500,
+   'and every tenant is stored');
+$r = api(GET => '/registry/tenants/' . $tenants[-1]{id});
+is($r->{json}{limits}{agent_per_min},
    1500, 'including the last one');
 
 $t->done_testing;

@@ -128,7 +128,8 @@ is(api(PUT => "/registry/tenants/$tid",
 is(get('/t', $tid), 'suspended standard 100',
    'a suspension is seen by the very next request');
 
-api(PUT => "/registry/tenants/$tid", { status => 'offboarding', plan => 'free' });
+api(PUT => "/registry/tenants/$tid",
+    { status => 'offboarding', plan => 'free' });
 is(get('/t', $tid), 'offboarding free ', 'offboarding, with the new plan');
 
 api(PUT => "/registry/tenants/$tid", { status => 'offboarded' });

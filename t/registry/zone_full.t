@@ -75,8 +75,10 @@ is($r->{json}{error}{code}, 'zone_full', 'with the code zone_full');
 
 my $full = status();
 is($full->{keys}, $n, 'the refused key was not stored');
-is(api(GET => "/registry/keys/k$n")->{status}, 404, 'nor is any part of it visible');
-is(scalar(grep { api(GET => "/registry/keys/k$_")->{status} == 200 } 0 .. $n - 1),
+is(api(GET => "/registry/keys/k$n")->{status}, 404,
+   'nor is any part of it visible');
+is(scalar(grep { api(GET => "/registry/keys/k$_")->{status} == 200 }
+          0 .. $n - 1),
    $n, 'every key stored before is intact');
 is(api(GET => "/registry/tenants/$tid")->{json}{status}, 'active',
    'the tenant stored before is intact');
@@ -109,8 +111,10 @@ is($after->{generation}, $before->{generation}, 'the generation is unchanged');
 is($after->{sync}{tag}, undef, 'the refused sync does not count as a sync');
 is_deeply([ @{$after}{qw(tenants keys)} ], [ @{$before}{qw(tenants keys)} ],
           'the registry holds what it held before');
-is(api(GET => "/registry/tenants/$tid")->{status}, 200, 'the tenant is still there');
-is(api(GET => '/registry/keys/s1')->{status}, 404, 'no key of the sync is there');
+is(api(GET => "/registry/tenants/$tid")->{status}, 200,
+   'the tenant is still there');
+is(api(GET => '/registry/keys/s1')->{status}, 404,
+   'no key of the sync is there');
 is($after->{bytes_free}, $before->{bytes_free},
    'the refused sync left no allocation behind');
 
@@ -124,7 +128,8 @@ is(status()->{keys}, 1, 'all keys but one are deleted');
 
 $r = api(POST => '/registry/sync',
          { tenants => [ { id => $tid, status => 'suspended' } ],
-           devices => [], sessions => [], keys => [ { kid => 'only', %{ key('e') } } ],
+           devices => [], sessions => [],
+           keys => [ { kid => 'only', %{ key('e') } } ],
            tag => 'small' });
 is($r->{status}, 200, 'a sync that fits beside the old content is accepted');
 is_deeply([ @{ status() }{qw(tenants keys)} ], [1, 1], 'and replaces it');
@@ -134,7 +139,8 @@ is_deeply([ @{ status() }{qw(tenants keys)} ], [1, 1], 'and replaces it');
 my $dev = 0;
 my $until = time + 2;
 while ($dev < 2000) {
-    my $path = sprintf '/registry/devices/%s/11111111-2222-4333-8444-%012d', $tid, $dev;
+    my $path = sprintf '/registry/devices/%s/11111111-2222-4333-8444-%012d',
+                       $tid, $dev;
     last if api(PUT => $path, { until => $until })->{status} != 201;
     $dev++;
 }
