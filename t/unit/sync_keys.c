@@ -365,26 +365,29 @@ test_should_refetch(void)
 {
     json_t  *known;
 
+    /* Seconds for the note; milliseconds for our attempt and the clock. */
     known = json_pack("{s:{}}", "have");
-    ok(!sync_should_refetch(NULL, 1000, known, 100, 1000, 300),
+    ok(!sync_should_refetch(NULL, 1000, known, 100000, 1000000, 300),
        "no unknown kid: no fetch");
-    ok(!sync_should_refetch("", 1000, known, 100, 1000, 300),
+    ok(!sync_should_refetch("", 1000, known, 100000, 1000000, 300),
        "an empty kid: no fetch");
-    ok(!sync_should_refetch("have", 1000, known, 100, 1000, 300),
+    ok(!sync_should_refetch("have", 1000, known, 100000, 1000000, 300),
        "a kid we hold already: no fetch (its push is on its way)");
-    ok(sync_should_refetch("new", 1000, known, 600, 1000, 300),
+    ok(sync_should_refetch("new", 1000, known, 600000, 1000000, 300),
        "a kid noted after our last fetch, which is old enough: fetch");
-    ok(sync_should_refetch("new", 1000, known, 700, 1000, 300),
+    ok(sync_should_refetch("new", 1000, known, 700000, 1000000, 300),
        "exactly the minimum interval is enough");
-    ok(!sync_should_refetch("new", 1000, known, 701, 1000, 300),
-       "a fetch less than the minimum interval ago: wait");
-    ok(!sync_should_refetch("new", 500, known, 600, 1000, 300),
+    ok(!sync_should_refetch("new", 1000, known, 700001, 1000000, 300),
+       "a millisecond less is not: wait");
+    ok(!sync_should_refetch("new", 500, known, 600000, 1000000, 300),
        "a kid noted before our last fetch: that fetch did not have it");
-    ok(sync_should_refetch("new", 600, known, 600, 1000, 300),
-       "a kid noted in the second of our last fetch: fetch again");
-    ok(sync_should_refetch("new", 1000, known, 0, 1000, 300),
+    ok(sync_should_refetch("new", 600, known, 600500, 1000000, 300),
+       "a kid noted in the second our last fetch began: fetch again");
+    ok(!sync_should_refetch("new", 600, known, 601000, 1000000, 300),
+       "a kid noted in the second before it: no");
+    ok(sync_should_refetch("new", 1000, known, 0, 1000000, 300),
        "never fetched yet: fetch");
-    ok(sync_should_refetch("new", 1000, NULL, 1000, 1000, 0),
+    ok(sync_should_refetch("new", 1000, NULL, 1000000, 1000000, 0),
        "a minimum interval of 0 allows an immediate fetch");
     json_decref(known);
 }

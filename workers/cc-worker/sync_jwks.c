@@ -58,6 +58,16 @@ now_ms(void)
 }
 
 
+static long long
+unix_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
 /* When the next round is due after one in which `failed` sources failed
  * and the longest Retry-After was retry_after_ms.  Called under lock. */
 static void
@@ -125,7 +135,7 @@ run_round(sync_jwks_t *j)
     json_t     *merged;
     int         changed;
 
-    j->stats.last_attempt = time(NULL);
+    j->stats.last_attempt_ms = unix_ms();
     pthread_mutex_unlock(&j->lock);
 
     failed = sync_keys_refresh(&j->keys, &j->fetch, &retry_after_ms);

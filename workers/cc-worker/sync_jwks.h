@@ -24,7 +24,7 @@ typedef struct sync_jwks sync_jwks_t;
 typedef struct sync_jwks_stats {
     unsigned long long  fetches_ok;         /* per source */
     unsigned long long  fetches_failed;
-    time_t              last_attempt;       /* 0: none yet */
+    long long           last_attempt_ms;    /* Unix ms; 0: none yet */
     time_t              last_success;       /* of every source at once */
     size_t              keys;               /* in the published set */
     int                 failing;            /* the last round failed */

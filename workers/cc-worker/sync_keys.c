@@ -477,7 +477,7 @@ sync_keys_diff(const json_t *wanted, const json_t *pushed,
 
 int
 sync_should_refetch(const char *kid, long long noted_at, const json_t *known,
-                    long long last_attempt, long long now,
+                    long long last_attempt_ms, long long now_ms,
                     long long min_interval)
 {
     if (kid == NULL || kid[0] == '\0') {
@@ -486,8 +486,11 @@ sync_should_refetch(const char *kid, long long noted_at, const json_t *known,
     if (known != NULL && json_object_get(known, kid) != NULL) {
         return 0;
     }
-    if (last_attempt > 0 && noted_at < last_attempt) {
+    if (last_attempt_ms <= 0) {
+        return 1;
+    }
+    if (noted_at * 1000 + 999 < last_attempt_ms) {
         return 0;
     }
-    return last_attempt <= 0 || now - last_attempt >= min_interval;
+    return now_ms - last_attempt_ms >= min_interval * 1000;
 }

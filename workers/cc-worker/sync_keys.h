@@ -111,14 +111,16 @@ void sync_keys_diff(const json_t *wanted, const json_t *pushed,
 
 /*
  * Whether nginx having met a token whose kid it does not hold (GET
- * /registry's "unknown_kid": kid, noted at noted_at) calls for fetching
- * the JWKS now: the kid is not in known (the set we have), it was noted no
- * earlier than our last fetch attempt (last_attempt, 0 for none), and that
- * attempt is at least min_interval seconds old (so a flood of made-up kids
- * costs the issuer one request per interval).  Times in Unix seconds.
+ * /registry's "unknown_kid": kid, noted at noted_at in Unix seconds) calls
+ * for fetching the JWKS now: the kid is not in known (the set we have),
+ * it was not noted before our last fetch attempt began (last_attempt_ms,
+ * 0 for none), and that attempt is at least min_interval seconds old (so
+ * a flood of made-up kids costs the issuer one request per interval).
+ * Times in milliseconds are Unix time too; noted_at's second counts as a
+ * whole, so a note in the second of an attempt asks for one more.
  */
 int sync_should_refetch(const char *kid, long long noted_at,
-                        const json_t *known, long long last_attempt,
-                        long long now, long long min_interval);
+                        const json_t *known, long long last_attempt_ms,
+                        long long now_ms, long long min_interval);
 
 #endif /* SYNC_KEYS_H */

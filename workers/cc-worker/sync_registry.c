@@ -79,6 +79,16 @@ now_ms(void)
 }
 
 
+static long long
+unix_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
 static int
 stopping(sync_registry_t *s)
 {
@@ -505,8 +515,7 @@ check_unknown_kid(sync_registry_t *s, const json_t *unknown)
     }
     sync_jwks_stats(s->jwks, &st);
     known = sync_jwks_current(s->jwks, &complete, &version);
-    if (sync_should_refetch(kid, at, known, (long long) st.last_attempt,
-                            (long long) time(NULL),
+    if (sync_should_refetch(kid, at, known, st.last_attempt_ms, unix_ms(),
                             s->cfg->jwks_min_refresh_seconds))
     {
         cc_log_fields(CC_LOG_INFO, "nginx met an unknown kid; fetching "
