@@ -76,15 +76,30 @@ sub get_t {
     return $body // '';
 }
 
-# Rewrites the configuration and reloads; returns once the new workers
-# answer (the old ones would answer with the old version).
+# The master's children: its worker processes.
+sub workers {
+    my $master = $t->pid('nginx');
+    my @pids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my @f = split ' ', (<$fh> // '');
+        push @pids, $f[0] if @f > 3 && $f[3] == $master;
+    }
+    return @pids;
+}
+
+# Rewrites the configuration and reloads; returns once the old workers
+# are gone (until then they keep accepting requests) and a new one
+# answers with the new version.
 sub reload {
     my ($version, $size) = @_;
+    my @old = workers();
     open my $fh, '>', $t->dir . '/nginx.conf' or die $!;
     print $fh $t->expand(conf($version, $size));
     close $fh;
     $t->reload_nginx;
-    return $t->eventually(sub { get_t() =~ /^$version / }, 10);
+    return $t->eventually(sub { !grep { kill 0, $_ } @old }, 10)
+        && get_t() =~ /^$version /;
 }
 
 # A zone created in a later second than the previous one, so that the
