@@ -230,7 +230,8 @@ adopt_registry_keys(sync_registry_t *s)
     s->pushed = set;
     cc_log_fields(CC_LOG_INFO, "kept the keys nginx holds until the "
                   "issuers answer",
-                  json_pack("{s:I}", "keys", (json_int_t) json_object_size(set)));
+                  json_pack("{s:I}", "keys",
+                            (json_int_t) json_object_size(set)));
     return 0;
 }
 
