@@ -12,14 +12,14 @@ WORKDIR /src
 COPY tools/install-deps.sh tools/
 RUN tools/install-deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN make BUILD=build workers module
+RUN make BUILD=build workers module ccctl
 
 FROM debian:12
 WORKDIR /opt/concierge
 COPY tools/install-deps.sh tools/
 RUN tools/install-deps.sh runtime && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/cc-api /src/build/cc-ingest /src/build/cc-worker \
-                  /src/build/ngx_http_concierge_module.so build/
+                  /src/build/ngx_http_concierge_module.so /src/build/ccctl build/
 COPY conf conf/
 COPY sql sql/
 COPY web web/

@@ -51,6 +51,10 @@ my %env = (
     CC_OPS_PORT             => $ops,
     CC_BIND                 => '127.0.0.1',
     CC_MODULE               => $t->build . '/ngx_http_concierge_module.so',
+    CC_AGENT_PORT           => $t->port('agent'),
+    CC_CLIENT_ID            => $CC::Stack::DEMO_CLIENT_ID,
+    CC_ORIGIN               => 'https://localhost:' . $https,
+    CC_SESSION_KEYS         => $t->session_keys,
     PATH                    => $ENV{PATH},
 );
 # The entrypoint runs build/cc-*; point it at this build's binaries.

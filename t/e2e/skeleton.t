@@ -1,8 +1,10 @@
 #!/usr/bin/perl
 
-# The walking skeleton end to end, through the shipped nginx configuration:
-# client -> nginx (TLS, our module) -> cc-api -> PostgreSQL, a job executed
-# by cc-worker, JSON errors from every layer, and the operators' listener.
+# The platform end to end, through the shipped nginx configuration:
+# client -> nginx (TLS, our module: identity from a real Entra-shaped token
+# whose keys cc-worker synced from the simulator) -> cc-api -> PostgreSQL,
+# a job executed by cc-worker, JSON errors from every layer, device agents'
+# mTLS, and the operators' listener.
 
 use strict;
 use warnings;
@@ -13,22 +15,70 @@ use Test::More;
 
 use CC::Test;
 
+use CC::AzureSim;
+
 my $t = CC::Test->new;
+my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs,
+                              demo => 1);
+$t->set_var(LOGIN_URL => $sim->url);
+
+# Contoso is onboarded; Fabrikam exists in Entra but not here.
+my $tenant = '11111111-1111-4111-8111-111111111111';
+my $stranger = '22222222-2222-4222-8222-222222222222';
 $t->start_pg;
-$t->start_worker('worker', env => { CC_JOB_POLL_MS => 60000 });
+$t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'Contoso')");
+
+my $control = $t->socket_path('nginx-control');
+$t->start_worker('worker', env => {
+    CC_JOB_POLL_MS          => 60000,
+    CC_NGINX_CONTROL_SOCKET => $control,
+    CC_LOGIN_URL            => $sim->url,
+    CC_CA_FILE              => $t->certs . '/ca.pem',
+    CC_REGISTRY_POLL_MS     => 200,
+});
 $t->start_worker('ingest');
 $t->start_worker('api');
 
 open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
 $t->start_nginx(do { local $/; <$fh> });
 
-my $tenant = '6f1c2a4e-0d4b-4c7e-9a51-1f2e3d4c5b6a';
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'Contoso')");
+ok($t->eventually(sub {
+    my ($status, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
+    my $summary = CC::Test::json_decode($body) // {};
+    return ($summary->{keys} // 0) > 0 && ($summary->{tenants} // 0) >= 1;
+}, 20), 'cc-worker synced tenants and the issuer keys into nginx');
+
+sub user_token {
+    my ($tid, %claims) = @_;
+    my $res = $sim->admin(POST => '/admin/tokens', {
+        tid => $tid, ver => '2.0',
+        claims => { aud => $CC::Stack::DEMO_CLIENT_ID,
+                    oid => '0a0b0c0d-0000-4000-8000-000000000001',
+                    roles => ['operator'], %claims },
+    });
+    return $res->{token} // die "no token minted\n";
+}
+
+my $auth = { Authorization => 'Bearer ' . user_token($tenant) };
+
+# --- identity ------------------------------------------------------------------
+
+my $r = $t->https(POST => '/api/jobs', json => { kind => 'noop' });
+is($r->{status}, 401, 'the API refuses a request without a token');
+like($r->{headers}{'www-authenticate'} // '', qr/^Bearer/, 'and says how to authenticate');
+
+$r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
+               headers => { Authorization => 'Bearer ' . user_token($stranger) });
+is($r->{status}, 403, 'a valid token of a tenant not onboarded is refused');
+
+$r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
+               headers => { Authorization => 'Bearer ' . user_token($tenant, aud => 'api://someone-else') });
+is($r->{status}, 401, 'a token for another audience is refused');
 
 # --- health ------------------------------------------------------------------
 
-my $r = $t->https(GET => '/api/health');
-is($r->{status}, 200, 'health answers 200 through nginx and TLS');
+$r = $t->https(GET => '/api/health');
+is($r->{status}, 200, 'health answers 200 through nginx and TLS, without a token');
 is($r->{json}{status}, 'ok', 'every part reports ok');
 is($r->{json}{components}{database}{status}, 'ok', 'database reached through cc-api');
 is($r->{json}{components}{database}{schema_version}, $t->latest_migration,
@@ -43,49 +93,54 @@ like($r->{headers}{'content-type'}, qr{^application/json}, 'health is JSON');
 
 $r = $t->https(POST => '/api/jobs',
                json => { kind => 'noop', payload => { sleep_ms => 10 } },
-               headers => { 'X-CC-Tenant' => $tenant });
-is($r->{status}, 202, 'noop job accepted');
+               headers => { %$auth, 'X-CC-Tenant' => $stranger });
+is($r->{status}, 202, 'noop job accepted with a valid token');
 my $id = $r->{json}{id};
 like($id // '', qr/^\d+$/, 'job id returned');
 is($r->{headers}{location}, "/api/jobs/$id", 'Location names the job');
 
 my $job;
 ok($t->eventually(sub {
-    $job = $t->https(GET => "/api/jobs/$id")->{json};
+    $job = $t->https(GET => "/api/jobs/$id", headers => $auth)->{json};
     return $job && $job->{state} eq 'succeeded';
 }, 15), 'cc-worker executed the job');
 is($job->{attempts}, 1, 'job ran once');
 is($job->{result}{ok}, JSON::PP::true(), 'job result readable through the API');
 
 is($t->sql("SELECT coalesce(tenant_id::text, 'platform') FROM jobs WHERE id = $id"),
-   'platform', 'a client-sent X-CC-Tenant did not reach cc-api');
+   $tenant, "the job belongs to the token's tenant, not the client's X-CC-Tenant");
 
-$r = $t->https(POST => '/api/jobs', json => { kind => 'noop', idempotency_key => 'once' });
+$r = $t->https(GET => "/api/jobs/$id", headers => { Authorization => 'Bearer ' . user_token($tenant, oid => '0a0b0c0d-0000-4000-8000-000000000002') });
+is($r->{status}, 200, "another user of the tenant sees the tenant's job");
+
+$r = $t->https(POST => '/api/jobs', headers => $auth,
+               json => { kind => 'noop', idempotency_key => 'once' });
 my $first = $r->{json}{id};
-$r = $t->https(POST => '/api/jobs', json => { kind => 'noop', idempotency_key => 'once' });
+$r = $t->https(POST => '/api/jobs', headers => $auth,
+               json => { kind => 'noop', idempotency_key => 'once' });
 is($r->{status}, 200, 'repeated idempotency key answers 200');
 is($r->{json}{id}, $first, 'repeated idempotency key returns the same job');
 
 # --- errors from each layer --------------------------------------------------------
 
 $r = $t->https(POST => '/api/jobs', body => '{"kind": "noop",',
-               headers => { 'Content-Type' => 'application/json' });
+               headers => { %$auth, 'Content-Type' => 'application/json' });
 is($r->{status}, 400, 'malformed JSON refused with 400');
 is($r->{json}{error}{code}, 'malformed_json', 'malformed JSON has a stable code');
 
 $r = $t->https(POST => '/api/jobs', body => 'x' x (2 * 1024 * 1024),
-               headers => { 'Content-Type' => 'application/json' });
+               headers => { %$auth, 'Content-Type' => 'application/json' });
 is($r->{status}, 413, 'oversized body refused with 413 by nginx');
 is($r->{json}{error}{code}, 'body_too_large', 'oversized body has a stable code');
 
-$r = $t->https(GET => '/api/no-such-thing');
+$r = $t->https(GET => '/api/no-such-thing', headers => $auth);
 is($r->{status}, 404, 'unknown API route is 404');
 is($r->{json}{error}{code}, 'not_found', 'unknown API route has a stable code');
 
-$r = $t->https(POST => '/api/jobs', json => { kind => 'deploy.vm' });
+$r = $t->https(POST => '/api/jobs', json => { kind => 'deploy.vm' }, headers => $auth);
 is($r->{status}, 422, 'a job kind the API may not enqueue is refused');
 
-$r = $t->https(GET => '/api/jobs/999999');
+$r = $t->https(GET => '/api/jobs/999999', headers => $auth);
 is($r->{status}, 404, 'a job that does not exist is 404');
 
 # --- the SPA -------------------------------------------------------------------------
@@ -95,6 +150,17 @@ is($r->{status}, 200, 'SPA served');
 like($r->{body}, qr/<title>Concierge<\/title>/, 'SPA index is the Concierge page');
 $r = $t->https(GET => '/tenants/contoso/sessions');
 like($r->{body}, qr/<title>Concierge<\/title>/, 'deep links fall back to the SPA');
+
+# --- device agents (mutual TLS) -----------------------------------------------
+
+my $device = '5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
+my @cert = $t->device_cert($device, $tenant);
+$r = $t->https(GET => '/api/agent/config', port => 'agent');
+is($r->{status}, 401, 'agent path refuses a request without a device certificate (agent protocol 3.5)');
+like($r->{headers}{'content-type'} // '', qr{^application/json}, '... with JSON, which the agent reads as a verdict');
+$r = $t->https(GET => '/api/agent/config', port => 'agent', cert => \@cert);
+isnt($r->{status}, 403, 'agent path lets a valid Intune device certificate through');
+is($r->{json}{error}{code}, 'not_found', '... to cc-ingest, whose agent routes come later');
 
 # --- operators' listener -------------------------------------------------------------
 

@@ -21,6 +21,10 @@ use Time::HiRes qw(sleep time);
 our $TOP = abs_path(dirname(__FILE__) . '/../../..');
 our $PG_BIN = '/usr/lib/postgresql/15/bin';
 
+# The demo world's platform app (tools/azure-sim --demo): the audience of
+# the tokens the simulator issues for our API.
+our $DEMO_CLIENT_ID = '33333333-3333-4333-8333-333333333333';
+
 # new(dir => DIR, build => DIR, log_pii => 0)
 sub new {
     my ($class, %opt) = @_;
@@ -80,6 +84,21 @@ sub certs {
         _run("$TOP/tools/dev-certs", 'init', $dir);
     }
     return $dir;
+}
+
+# The keyring that signs session cookies (lib/cc_session.h's format),
+# made once beside the development certificates.
+sub session_keys {
+    my ($self) = @_;
+    my $file = ($self->{vars}{CERTS} // $self->certs) . '/session-keys';
+    unless (-s $file) {
+        my $line = _run("$self->{build}/ccctl", 'session', 'keygen', '--kid', 'dev1');
+        open my $fh, '>', $file or die "$file: $!\n";
+        chmod 0600, $file;
+        print $fh $line;
+        close $fh;
+    }
+    return $file;
 }
 
 sub device_cert {
@@ -353,6 +372,11 @@ sub conf_vars {
         WEB         => "$TOP/web",
         BIND        => '127.0.0.1',
         OPS_BIND    => '127.0.0.1',
+        CONTROL_SOCK => $self->socket_path('nginx-control'),
+        LOGIN_URL   => 'https://login.microsoftonline.com',
+        CLIENT_ID   => $DEMO_CLIENT_ID,
+        ORIGIN      => 'https://localhost:' . $self->port('https'),
+        SESSION_KEYS => $self->{vars}{SESSION_KEYS} // $self->session_keys,
         %{ $self->{vars} },
     };
 }
