@@ -238,7 +238,7 @@ static ngx_str_t  ngx_http_cc_limit_status_names[] = {
 static ngx_command_t  ngx_http_cc_limit_commands[] = {
 
     { ngx_string("cc_limit_zone"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_cc_limit_zone,
       0,
       0,
@@ -514,15 +514,16 @@ ngx_http_cc_limit_rate(ngx_http_request_t *r, ngx_http_cc_limit_t *limit)
 
     n = ngx_atoi(value.data, value.len);
 
-    if (n == NGX_ERROR || n > (ngx_int_t) UINT32_MAX) {
+    if (n == NGX_ERROR) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "cc limit: override \"%V\" of zone \"%V\" is not a "
-                      "limit, using %ui", &value,
+                      "cc limit: the override of zone \"%V\" is not a "
+                      "number of requests, using %ui",
                       &limit->shm_zone->shm.name, limit->rate);
         return (uint32_t) limit->rate;
     }
 
-    return (uint32_t) n;
+    /* the registry takes limits up to 18 digits: beyond 2^32 - 1 is all */
+    return (n > (ngx_int_t) UINT32_MAX) ? UINT32_MAX : (uint32_t) n;
 }
 
 

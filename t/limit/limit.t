@@ -26,7 +26,7 @@ for my $f (qw(one pass dry status503 multi headers post)) {
     close $fh;
 }
 
-$t->start_nginx(<<'EOF');
+$t->start_nginx(<<'EOF', wait_ports => [$t->port('http')]);
 %%USER%%
 load_module %%MODULE%%;
 error_log %%DIR%%/logs/nginx-error.log info;
