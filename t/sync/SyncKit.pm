@@ -16,8 +16,9 @@ use JSON::PP ();
 use CC::AzureSim;
 use CC::Stack;
 
-our @EXPORT_OK = qw(start_sim nginx_conf start_sync_worker registry
-                    tenant_status metric wait_synced);
+our @EXPORT_OK = qw(start_sim nginx_conf start_registry_nginx
+                    start_sync_worker registry tenant_status metric
+                    wait_synced);
 
 our $V2_ISSUER = 'https://login.microsoftonline.com/{tenantid}/v2.0';
 our $V1_ISSUER = 'https://sts.windows.net/{tenantid}/';
@@ -69,6 +70,14 @@ $extra
     }
 }
 EOF
+}
+
+# Starts (or restarts) nginx with nginx_conf($extra), waiting for the one
+# TCP port it listens on (the harness may have handed out others).
+sub start_registry_nginx {
+    my ($t, $extra) = @_;
+    return $t->start_nginx(nginx_conf($extra),
+                           wait_ports => [ $t->port('http') ]);
 }
 
 # cc-worker with the sync on, talking to the simulator; %env overrides.

@@ -17,7 +17,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 use CC::Test;
-use SyncKit qw(start_sim nginx_conf start_sync_worker registry tenant_status
+use SyncKit qw(start_sim start_registry_nginx start_sync_worker registry tenant_status
                metric wait_synced);
 
 my $t = CC::Test->new;
@@ -37,7 +37,7 @@ $t->sql("INSERT INTO tenants (id, name) VALUES ('$tid', 'T')");
 $t->sql("INSERT INTO users (id, tenant_id, oid) VALUES "
       . "('$user', '$tid', gen_random_uuid()), ('$user2', '$tid', gen_random_uuid())");
 
-$t->start_nginx(nginx_conf());
+start_registry_nginx($t);
 start_sync_worker($t, $sim, CC_REGISTRY_POLL_MS => 60000);
 ok(wait_synced($t), 'the first full sync landed');
 ok($t->eventually(sub { (registry($t, GET => '/registry'))[1]{keys} > 0 }, 10),

@@ -15,13 +15,13 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 use CC::Test;
-use SyncKit qw(start_sim nginx_conf start_sync_worker registry metric
+use SyncKit qw(start_sim start_registry_nginx start_sync_worker registry metric
                wait_synced);
 
 my $t = CC::Test->new;
 $t->start_pg;
 my $sim = start_sim($t);
-$t->start_nginx(nginx_conf());
+start_registry_nginx($t);
 start_sync_worker($t, $sim, CC_JWKS_REFRESH_SECONDS => 1);
 ok(wait_synced($t), 'the registry is synced');
 
@@ -95,7 +95,9 @@ ok(defined $t429, 'the v2 JWKS answered 429 with Retry-After: 3');
 ok(defined $tnext, 'and was asked again');
 cmp_ok(($tnext // 0) - ($t429 // 0), '>=', 2.5,
        'not before Retry-After, though the refresh interval is 1 s');
-ok($t->eventually(sub { nginx_kids() eq $k4 && issuer_of($k4) eq $SyncKit::V2_ISSUER }, 6),
+ok($t->eventually(sub {
+    nginx_kids() eq $k4 && issuer_of($k4) eq $SyncKit::V2_ISSUER
+}, 6),
    'after the retry the new key is in nginx with its v2 issuer');
 ok(scalar $t->grep_log('cc-worker', qr/"status":429,"retry_after_ms":3000/),
    'the worker logged the 429 and its Retry-After');
@@ -106,16 +108,18 @@ ok(!$t->grep_log('cc-worker', qr/\?|client_secret|demo-.*secret/),
 
 is($t->stop('cc-worker'), 0, 'cc-worker stops cleanly');
 start_sync_worker($t, $sim, CC_JWKS_REFRESH_SECONDS => 1,
-    CC_OIDC_DISCOVERY_URLS => ' ' . $sim->url . '/common/.well-known/openid-configuration ');
+    CC_OIDC_DISCOVERY_URLS =>
+        ' ' . $sim->url . '/common/.well-known/openid-configuration ');
 ok($t->eventually(sub { issuer_of($k4) eq $SyncKit::V1_ISSUER }, 10),
    'with only the v1 document configured, keys carry the v1 issuer');
 is(nginx_kids(), $k4, 'the same kid');
 
 my $worker = $t->build . '/cc-worker';
-my $out = qx{CC_DATABASE_URL=x CC_SOCKET=/tmp/none.sock CC_OIDC_DISCOVERY_URLS=http://x/y $worker 2>&1};
+my $base = 'CC_DATABASE_URL=x CC_SOCKET=/tmp/none.sock';
+my $out = qx{$base CC_OIDC_DISCOVERY_URLS=http://x/y $worker 2>&1};
 is($? >> 8, 2, 'an http:// discovery URL stops cc-worker at start (exit 2)');
 like($out, qr/CC_OIDC_DISCOVERY_URLS/, 'naming the key');
-$out = qx{CC_DATABASE_URL=x CC_SOCKET=/tmp/none.sock CC_LOGIN_URL=http://login.example $worker 2>&1};
+$out = qx{$base CC_LOGIN_URL=http://login.example $worker 2>&1};
 is($? >> 8, 2, 'so does an http:// login URL');
 like($out, qr/CC_LOGIN_URL/, 'naming the key');
 

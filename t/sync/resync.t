@@ -15,7 +15,7 @@ use Test::More;
 use Time::HiRes qw(time);
 
 use CC::Test;
-use SyncKit qw(start_sim nginx_conf start_sync_worker registry tenant_status
+use SyncKit qw(start_sim start_registry_nginx start_sync_worker registry tenant_status
                metric wait_synced);
 
 my $t = CC::Test->new;
@@ -52,7 +52,7 @@ INSERT INTO sessions (id, tenant_id, user_id, created_at, expires_at, revoked_at
    now() - interval '1 hour', now() - interval '90 minutes');
 SQL
 
-$t->start_nginx(nginx_conf());
+start_registry_nginx($t);
 my ($status, $reg) = registry($t, GET => '/registry');
 is($reg->{sync}{tag}, undef, 'a fresh nginx has never been synced');
 
@@ -127,7 +127,7 @@ cmp_ok(abs(metric($t, 'cc_registry_last_sync_timestamp_seconds') - time), '<', 6
 # --- nginx restarts: a fresh zone is resynced -----------------------------------------
 
 $t->stop('nginx');
-$t->start_nginx(nginx_conf());
+start_registry_nginx($t);
 my $t0 = time;
 ok(wait_synced($t, 10), 'after an nginx restart the registry is resynced');
 cmp_ok(time - $t0, '<', 5, 'within seconds');
@@ -139,6 +139,30 @@ is($reg->{keys}, scalar @kids, 'the keys are back, without a JWKS fetch');
 is(tenant_status($t, $suspended), 'suspended', 'a suspension holds again');
 ok(scalar $t->grep_log('cc-worker', qr/registry is empty \(nginx restarted\)/),
    'the worker says why it resynced');
+
+# --- a resync that has to wait for the database ----------------------------------------
+
+# CPU ticks (user + system) the worker has used so far.
+sub cpu_ticks {
+    open my $fh, '<', '/proc/' . $t->pid('cc-worker') . '/stat' or return 0;
+    my @f = split ' ', (<$fh> =~ s/^.*\) //r);
+    return $f[11] + $f[12];
+}
+
+my @noticed = $t->grep_log('cc-worker', qr/registry is empty/);
+$t->stop_pg;
+$t->stop('nginx');
+start_registry_nginx($t);
+ok($t->eventually(sub {
+    $t->grep_log('cc-worker', qr/registry is empty/) > @noticed
+}, 10), 'with the database down, the sync still notices an empty registry');
+my $ticks = cpu_ticks();
+sleep 2;
+cmp_ok(cpu_ticks() - $ticks, '<', 50,
+       'and waits for the database instead of spinning');
+$t->start_pg;
+ok(wait_synced($t, 40), 'once the database is back the registry is resynced');
+is(tenant_status($t, $suspended), 'suspended', 'with its tenants');
 
 # --- off without a control socket ------------------------------------------------------
 

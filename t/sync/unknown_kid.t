@@ -17,7 +17,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 
 use CC::Test;
-use SyncKit qw(start_sim nginx_conf start_sync_worker registry wait_synced);
+use SyncKit qw(start_sim start_registry_nginx start_sync_worker registry wait_synced);
 
 my $CONTOSO = '11111111-1111-4111-8111-111111111111';
 my $MIN_REFRESH = 3;
@@ -33,7 +33,7 @@ open my $fh, '>', $t->dir . '/ok.txt' or die $!;
 print $fh "ok\n";
 close $fh;
 
-$t->start_nginx(nginx_conf(<<'EOF'));
+start_registry_nginx($t, <<'EOF');
         cc_auth_issuer    "https://login.microsoftonline.com/{tenantid}/v2.0";
         cc_auth_audience  api://concierge;
 

@@ -608,7 +608,8 @@ wait_for_work(sync_registry_t *s)
     int            n;
 
     deadline = s->next_poll;
-    if (s->need_full) {
+    if (s->need_full && sync_db_up(&s->db)) {
+        /* (Without the database a full sync waits for next_db.) */
         deadline = earliest(deadline, s->next_full);
     }
     if (!sync_db_up(&s->db)) {
