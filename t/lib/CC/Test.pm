@@ -16,8 +16,9 @@ package CC::Test;
 use strict;
 use warnings;
 
-use FindBin;
-use lib "$FindBin::Bin/../tools/lib", "$FindBin::Bin/../../tools/lib";
+use Cwd ();
+use File::Basename ();
+use lib Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../../../tools/lib');
 
 use File::Temp qw(tempdir);
 use JSON::PP ();
