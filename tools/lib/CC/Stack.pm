@@ -375,8 +375,9 @@ sub conf_vars {
         CONTROL_SOCK => $self->socket_path('nginx-control'),
         LOGIN_URL   => 'https://login.microsoftonline.com',
         CLIENT_ID   => $DEMO_CLIENT_ID,
-        ORIGIN      => 'https://localhost:' . $self->port('https'),
-        SESSION_KEYS => $self->{vars}{SESSION_KEYS} // $self->session_keys,
+        # computed only when a template uses them
+        ORIGIN      => sub { 'https://localhost:' . $self->port('https') },
+        SESSION_KEYS => sub { $self->session_keys },
         %{ $self->{vars} },
     };
 }
@@ -388,18 +389,27 @@ sub expand {
     my $vars = $self->conf_vars;
     $text =~ s{%%(PORT_(\w+))%%}{$self->port(lc $2)}ge;
     $text =~ s{%%(\w+)%%}{
-        exists $vars->{$1} ? $vars->{$1} : die "unknown template variable %%$1%%\n"
+        exists $vars->{$1} ? _value($vars->{$1}) : die "unknown template variable %%$1%%\n"
     }ge;
     return $text;
 }
 
 # start_nginx(CONF_TEXT): expands the template, checks it with nginx -t and
 # starts nginx in the foreground under our supervision.
+sub _value { ref $_[0] eq 'CODE' ? $_[0]->() : $_[0] }
+
+# The TCP ports a configuration listens on.
+sub _listen_ports {
+    my ($text) = @_;
+    return $text =~ /^\s*listen\s+(?:[\w.*-]+:|\[[^\]]*\]:)?(\d+)\b/mg;
+}
+
 sub start_nginx {
     my ($self, $conf, %opt) = @_;
     my $file = "$self->{dir}/nginx.conf";
+    my $text = $self->expand($conf);
     open my $fh, '>', $file or die "$file: $!\n";
-    print $fh $self->expand($conf);
+    print $fh $text;
     close $fh;
 
     my @argv = ('nginx', '-p', "$self->{dir}/", '-c', $file,
@@ -408,7 +418,7 @@ sub start_nginx {
     die "nginx -t failed:\n$check" if $?;
     $self->spawn('nginx', [@argv, '-g', 'daemon off; master_process on;']);
 
-    my @ports = @{ $opt{wait_ports} // [ values %{ $self->{ports} // {} } ] };
+    my @ports = @{ $opt{wait_ports} // [ _listen_ports($text) ] };
     for my $port (@ports) {
         wait_until("nginx on port $port", 10, sub {
             die "nginx exited early, see " . $self->log('nginx-error') . "\n"
