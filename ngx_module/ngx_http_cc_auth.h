@@ -2,8 +2,8 @@
 /*
  * Concierge: what the files of the auth module share (ngx_http_cc_auth_*.c):
  * its configuration, the identity a request ends up with, and one entry
- * point per concern (keys, token cache, bearer, cookie, device, registry,
- * replies).  Nothing outside the auth module includes this header.
+ * point per concern (keys, token cache and digest, bearer, cookie, device,
+ * registry, replies).  Nothing outside the auth module includes this header.
  */
 
 
@@ -165,6 +165,10 @@ void ngx_http_cc_auth_cache_store(ngx_shm_zone_t *zone, u_char *key,
 void ngx_http_cc_auth_cache_refresh(ngx_shm_zone_t *zone, u_char *key,
     uint64_t tenants_generation, uint64_t keys_generation);
 void ngx_http_cc_auth_cache_remove(ngx_shm_zone_t *zone, u_char *key);
+
+/* ngx_http_cc_auth_digest.c */
+ngx_int_t ngx_http_cc_auth_token_digest(ngx_http_request_t *r,
+    ngx_str_t *token, u_char *digest);
 
 /* ngx_http_cc_auth_bearer.c */
 ngx_int_t ngx_http_cc_auth_bearer_token(ngx_http_request_t *r,

@@ -14,9 +14,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-
 #include "ngx_http_cc_auth.h"
 
 
@@ -38,8 +35,8 @@ typedef struct {
 } ngx_http_cc_auth_bearer_t;
 
 
-static ngx_int_t ngx_http_cc_auth_cache_key(ngx_http_cc_auth_loc_conf_t *alcf,
-    ngx_str_t *token, u_char *key);
+static ngx_int_t ngx_http_cc_auth_cache_key(ngx_http_request_t *r,
+    ngx_http_cc_auth_loc_conf_t *alcf, ngx_str_t *token, u_char *key);
 static ngx_int_t ngx_http_cc_auth_from_cache(ngx_http_request_t *r,
     ngx_http_cc_auth_bearer_t *b, ngx_http_cc_auth_cached_t *entry,
     ngx_http_cc_auth_ctx_t *ctx);
@@ -135,7 +132,7 @@ ngx_http_cc_auth_bearer(ngx_http_request_t *r,
         return ngx_http_cc_auth_verify(r, alcf, &b, &token, ctx);
     }
 
-    if (ngx_http_cc_auth_cache_key(alcf, &token, b.key) != NGX_OK) {
+    if (ngx_http_cc_auth_cache_key(r, alcf, &token, b.key) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -154,42 +151,13 @@ ngx_http_cc_auth_bearer(ngx_http_request_t *r,
 }
 
 
-/*
- * SHA-256 of the token, then the policy's tag.  Not cc_sha256(): on this
- * path the hash is nearly all a cache hit costs, and OpenSSL 3.0 looks the
- * algorithm up again on every EVP_Digest(EVP_sha256()) call, which in a
- * busy worker costs more than hashing the token (measured: a hit took 3.0
- * us more than no auth with cc_sha256, 1.4 us with this).  The algorithm
- * is fetched, and the context allocated, once per worker process.
- */
+/* The token's digest, then the policy's tag. */
 
 static ngx_int_t
-ngx_http_cc_auth_cache_key(ngx_http_cc_auth_loc_conf_t *alcf,
-    ngx_str_t *token, u_char *key)
+ngx_http_cc_auth_cache_key(ngx_http_request_t *r,
+    ngx_http_cc_auth_loc_conf_t *alcf, ngx_str_t *token, u_char *key)
 {
-    unsigned int         len;
-    static EVP_MD       *sha256;
-    static EVP_MD_CTX   *md;
-
-    if (md == NULL) {
-        sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-        md = EVP_MD_CTX_new();
-
-        if (sha256 == NULL || md == NULL) {
-            EVP_MD_free(sha256);
-            EVP_MD_CTX_free(md);
-            md = NULL;
-            ERR_clear_error();
-            return NGX_ERROR;
-        }
-    }
-
-    if (EVP_DigestInit_ex2(md, sha256, NULL) != 1
-        || EVP_DigestUpdate(md, token->data, token->len) != 1
-        || EVP_DigestFinal_ex(md, key, &len) != 1
-        || len != CC_SHA256_LEN)
-    {
-        ERR_clear_error();
+    if (ngx_http_cc_auth_token_digest(r, token, key) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -11,6 +11,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/../lib", $FindBin::Bin;
+use HTTP::Tiny;
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -39,6 +40,7 @@ $t->start_nginx(nginx_conf(<<'EOF', debug => 1), wait_ports => [$t->port('http')
 
         add_header X-Auth-Error $cc_auth_error always;
         add_header X-Auth-Cache $cc_auth_cache always;
+        add_header X-Connection $connection always;
         proxy_set_header X-CC-Tenant $cc_tenant_id;
         proxy_set_header X-CC-User $cc_user_id;
         proxy_set_header X-CC-Roles $cc_roles;
@@ -101,6 +103,37 @@ seen(get($token, '/other-audience/'), 401, 'miss', 'cached token, location with 
 is(get($token, '/other-audience/')->{headers}{'x-auth-error'}, 'bad_audience',
    'another audience: verified afresh and refused');
 seen(get($token), 200, 'hit', 'still a hit where its audience is accepted');
+
+# --- a keep-alive connection remembers the digest of its last token -------
+
+my $ua = HTTP::Tiny->new(keep_alive => 1, timeout => 10);
+my $url = 'http://127.0.0.1:' . $t->port('http') . '/';
+my $alice = token($static, claims(oid => '0a0a0a0a-0000-4000-8000-00000000000a'));
+my $bob = token($static, claims(oid => '0b0b0b0b-0000-4000-8000-00000000000b'));
+(my $forged = $alice) =~ s/^([^.]+\.)(.)/$1 . ($2 eq 'e' ? 'f' : 'e')/e;
+
+sub keepalive {
+    my ($token) = @_;
+    my $r = $ua->get($url, { headers => { Authorization => "Bearer $token" } });
+    return { status => $r->{status}, headers => $r->{headers}, body => $r->{content} };
+}
+
+$r = keepalive($alice);
+my $connection = $r->{headers}{'x-connection'};
+seen($r, 200, 'miss', 'keep-alive: first token');
+seen(keepalive($alice), 200, 'hit', 'keep-alive: the same token again');
+$r = keepalive($bob);
+seen($r, 200, 'miss', 'keep-alive: another token on the same connection');
+like($r->{body}, qr/^X-CC-User: 0b0b0b0b-0000-4000-8000-00000000000b\r$/m,
+     'keep-alive: the other token is who it says, not the first');
+$r = keepalive($forged);
+is($r->{status}, 401, 'keep-alive: the first token with one byte changed is refused');
+is($r->{headers}{'x-auth-error'}, 'bad_signature', 'keep-alive: refused for its signature');
+$r = keepalive($alice);
+seen($r, 200, 'hit', 'keep-alive: the first token again');
+like($r->{body}, qr/^X-CC-User: 0a0a0a0a-0000-4000-8000-00000000000a\r$/m,
+     'keep-alive: the first token is who it says');
+is($r->{headers}{'x-connection'}, $connection, 'all of it on one connection');
 
 # --- the registry changes: tenants --------------------------------------------
 

@@ -1,0 +1,191 @@
+
+/*
+ * Concierge: the SHA-256 digest a token is cached under.  On a cache hit
+ * the digest is nearly all the work, so it is made cheap twice over: the
+ * algorithm is fetched once per worker (OpenSSL 3.0 looks it up again on
+ * every EVP_Digest(EVP_sha256()), which in a busy worker costs more than
+ * the hash), and a keep-alive connection remembers the digest of the last
+ * token it sent, since clients send the same one on every request.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_cc_auth.h"
+
+
+/* longer tokens are hashed every time rather than kept per connection */
+#define NGX_HTTP_CC_AUTH_MEMO_MAX  4096
+
+
+/*
+ * Lives in the connection's pool, found through its cleanup list; the
+ * token copy is only compared with what the same client sends next.
+ */
+typedef struct {
+    size_t                        len;
+    size_t                        size;
+    u_char                       *token;
+    u_char                        digest[CC_SHA256_LEN];
+} ngx_http_cc_auth_memo_t;
+
+
+static ngx_int_t ngx_http_cc_auth_sha256(ngx_str_t *token, u_char *digest);
+static ngx_http_cc_auth_memo_t *ngx_http_cc_auth_memo(ngx_http_request_t *r);
+static void ngx_http_cc_auth_remember_digest(ngx_http_request_t *r,
+    ngx_http_cc_auth_memo_t *memo, ngx_str_t *token, u_char *digest);
+static void ngx_http_cc_auth_memo_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_cc_auth_token_digest(ngx_http_request_t *r, ngx_str_t *token,
+    u_char *digest)
+{
+    ngx_http_cc_auth_memo_t  *memo;
+
+    memo = ngx_http_cc_auth_memo(r);
+
+    if (memo && memo->len == token->len
+        && ngx_memcmp(memo->token, token->data, token->len) == 0)
+    {
+        ngx_memcpy(digest, memo->digest, CC_SHA256_LEN);
+        return NGX_OK;
+    }
+
+    if (ngx_http_cc_auth_sha256(token, digest) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cc_auth_remember_digest(r, memo, token, digest);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cc_auth_sha256(ngx_str_t *token, u_char *digest)
+{
+    unsigned int         len;
+    static EVP_MD       *sha256;
+    static EVP_MD_CTX   *md;
+
+    if (md == NULL) {
+        sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+        md = EVP_MD_CTX_new();
+
+        if (sha256 == NULL || md == NULL) {
+            EVP_MD_free(sha256);
+            EVP_MD_CTX_free(md);
+            md = NULL;
+            ERR_clear_error();
+            return NGX_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex2(md, sha256, NULL) != 1
+        || EVP_DigestUpdate(md, token->data, token->len) != 1
+        || EVP_DigestFinal_ex(md, digest, &len) != 1
+        || len != CC_SHA256_LEN)
+    {
+        ERR_clear_error();
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* HTTP/2 streams have a pool each: there the digest is not remembered. */
+
+static ngx_http_cc_auth_memo_t *
+ngx_http_cc_auth_memo(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return NULL;
+    }
+#endif
+
+    for (cln = r->connection->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_cc_auth_memo_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The copy grows at most a few times (each time to the new token's size),
+ * and never past NGX_HTTP_CC_AUTH_MEMO_MAX, however many tokens a
+ * connection sends.
+ */
+
+static void
+ngx_http_cc_auth_remember_digest(ngx_http_request_t *r,
+    ngx_http_cc_auth_memo_t *memo, ngx_str_t *token, u_char *digest)
+{
+    ngx_pool_t          *pool;
+    ngx_pool_cleanup_t  *cln;
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        return;
+    }
+#endif
+
+    if (token->len > NGX_HTTP_CC_AUTH_MEMO_MAX) {
+        return;
+    }
+
+    pool = r->connection->pool;
+
+    if (memo == NULL) {
+        cln = ngx_pool_cleanup_add(pool, sizeof(ngx_http_cc_auth_memo_t));
+        if (cln == NULL) {
+            return;
+        }
+
+        memo = cln->data;
+        ngx_memzero(memo, sizeof(ngx_http_cc_auth_memo_t));
+
+        cln->handler = ngx_http_cc_auth_memo_cleanup;
+    }
+
+    if (memo->size < token->len) {
+        memo->len = 0;
+        memo->token = ngx_pnalloc(pool, token->len);
+
+        if (memo->token == NULL) {
+            memo->size = 0;
+            return;
+        }
+
+        memo->size = token->len;
+    }
+
+    ngx_memcpy(memo->token, token->data, token->len);
+    ngx_memcpy(memo->digest, digest, CC_SHA256_LEN);
+    memo->len = token->len;
+}
+
+
+/* The token's copy is wiped when the connection closes. */
+
+static void
+ngx_http_cc_auth_memo_cleanup(void *data)
+{
+    ngx_http_cc_auth_memo_t  *memo = data;
+
+    if (memo->token) {
+        ngx_explicit_memzero(memo->token, memo->size);
+    }
+}
