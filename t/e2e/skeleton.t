@@ -165,6 +165,9 @@ is($r->{json}{error}{code}, 'not_found', '... to cc-ingest, whose agent routes c
 # --- operators' listener -------------------------------------------------------------
 
 my $ops = $t->port('ops');
+my (undef, $hz) = http_get($ops, '/workers/cc-worker/healthz');
+is(CC::Test::json_decode($hz)->{registry_sync}{state}, 'ok',
+   "cc-worker's /healthz reports the registry sync as ok");
 for my $w (qw(cc-api cc-ingest cc-worker)) {
     my ($status) = http_get($ops, "/workers/$w/healthz");
     is($status, 200, "$w /healthz reachable on the operators' listener");

@@ -25,6 +25,14 @@
 #define WORKER_MIN_POOL  2
 
 
+/* /healthz also tells operators how the registry sync is doing. */
+static void
+worker_health_detail(void *sync, json_t *answer)
+{
+    json_object_set_new(answer, "registry_sync", sync_registry_health(sync));
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -70,6 +78,8 @@ main(int argc, char **argv)
         .nroutes = 0,
         .app = &runner,
         .healthy = worker_runner_healthy,
+        .health_detail = worker_health_detail,
+        .health_ctx = sync,
     };
     srv = cc_http_start(&http);
     if (srv == NULL) {

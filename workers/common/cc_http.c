@@ -125,13 +125,25 @@ cc_request_object(cc_request_t *req, cc_reply_t *rep)
 static void
 answer_healthz(cc_http_server_t *srv, cc_reply_t *rep)
 {
+    const char  *status;
+    json_t      *answer;
+    int          code;
+
+    code = 503;
     if (is_draining(srv)) {
-        cc_reply_json(rep, 503, json_pack("{s:s}", "status", "stopping"));
+        status = "stopping";
     } else if (srv->cfg.healthy != NULL && !srv->cfg.healthy(srv->cfg.app)) {
-        cc_reply_json(rep, 503, json_pack("{s:s}", "status", "down"));
+        status = "down";
     } else {
-        cc_reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+        status = "ok";
+        code = 200;
     }
+
+    answer = json_pack("{s:s}", "status", status);
+    if (answer != NULL && srv->cfg.health_detail != NULL) {
+        srv->cfg.health_detail(srv->cfg.health_ctx, answer);
+    }
+    cc_reply_json(rep, code, answer);
 }
 
 

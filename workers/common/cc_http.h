@@ -38,6 +38,10 @@ typedef struct cc_http_config {
     void               *app;
     /* Decides /healthz: non-zero = healthy.  NULL = always healthy. */
     int               (*healthy)(void *app);
+    /* Adds members to /healthz's answer (may be NULL), with its own context:
+     * what a part of the worker wants operators to see. */
+    void              (*health_detail)(void *ctx, json_t *answer);
+    void               *health_ctx;
 } cc_http_config_t;
 
 /*
