@@ -461,16 +461,21 @@ ngx_http_cc_registry_json_key_value(ngx_pool_t *pool, json_t *obj,
     ngx_str_t   jwk, issuer;
     ngx_uint_t  revoked;
 
+    /*
+     * An empty issuer binds the key to no issuer of its own: only the
+     * auth module's configured issuers limit it (a key Entra lists in its
+     * v1 and v2 sets alike).
+     */
     v = json_object_get(obj, "issuer");
 
     if (!json_is_string(v)
-        || json_string_length(v) == 0
         || json_string_length(v) > NGX_HTTP_CC_ISSUER_MAX
-        || !ngx_http_cc_registry_visible((u_char *) json_string_value(v),
-                                         json_string_length(v)))
+        || (json_string_length(v) != 0
+            && !ngx_http_cc_registry_visible((u_char *) json_string_value(v),
+                                             json_string_length(v))))
     {
         return ngx_http_cc_registry_invalid(problem,
-                         "\"issuer\" must be 1 to %d visible characters",
+                         "\"issuer\" must be 0 to %d visible characters",
                          NGX_HTTP_CC_ISSUER_MAX);
     }
 

@@ -75,6 +75,16 @@ $r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
                headers => { Authorization => 'Bearer ' . user_token($tenant, aud => 'api://someone-else') });
 is($r->{status}, 401, 'a token for another audience is refused');
 
+# Entra's v1 tokens (iss https://sts.windows.net/{tid}/) are signed with the
+# same keys as v2 ones.
+my $v1 = $sim->admin(POST => '/admin/tokens', {
+    tid => $tenant, ver => '1.0',
+    claims => { aud => "api://$CC::Stack::DEMO_CLIENT_ID", roles => ['operator'],
+                oid => '0a0b0c0d-0000-4000-8000-000000000003' },
+})->{token};
+$r = $t->https(GET => '/api/jobs/1', headers => { Authorization => "Bearer $v1" });
+isnt($r->{status}, 401, 'a v1 token signed with a key of both sets is accepted');
+
 # --- health ------------------------------------------------------------------
 
 $r = $t->https(GET => '/api/health');

@@ -179,6 +179,7 @@ refused(api(PUT => "/registry/sessions/" . ('a' x 32), { until => 1.5 }),
         422, 'invalid_request', 'a session until that is a fraction');
 refused(api(PUT => '/registry/keys/k1', { issuer => $iss }),
         422, 'invalid_request', 'a key without a JWK');
+
 refused(api(PUT => '/registry/keys/k1', { jwk => 'text', issuer => $iss }),
         422, 'invalid_request', 'a JWK that is not an object');
 refused(api(PUT => '/registry/keys/k1', { jwk => $jwk }),
@@ -240,5 +241,8 @@ is(api(GET => '/registry')->{json}{tenants}, 1500,
 $r = api(GET => '/registry/tenants/' . $tenants[-1]{id});
 is($r->{json}{limits}{agent_per_min},
    1500, 'including the last one');
+
+is(api(PUT => '/registry/keys/k-any', { jwk => $jwk, issuer => '' })->{status}, 201,
+   'a key with an empty issuer is taken: it is bound to no issuer of its own');
 
 $t->done_testing;

@@ -276,10 +276,25 @@ sync_read_jwks(const json_t *jwks, const char *doc_issuer, size_t *skipped,
 }
 
 
-static int
-issuer_is_own(const json_t *entry)
+
+/*
+ * A key that sources list under different issuers signs tokens of each:
+ * Entra publishes its signing keys in the v1 set (no issuer) and the v2 set
+ * (the v2 issuer template) alike.  Such a key goes to nginx without an
+ * issuer of its own, so that only the configured issuers limit it; binding
+ * it to one would refuse the other version's tokens.
+ */
+static json_t *
+without_issuer(const json_t *entry)
 {
-    return json_is_true(json_object_get(entry, "own"));
+    json_t  *copy;
+
+    copy = json_deep_copy(entry);
+    if (copy != NULL) {
+        json_object_set_new(copy, "issuer", json_string(""));
+        json_object_set_new(copy, "own", json_false());
+    }
+    return copy;
 }
 
 
@@ -294,10 +309,12 @@ sync_keys_merged(const sync_keys_t *keys)
     for (i = 0; merged != NULL && i < keys->nsources; i++) {
         json_object_foreach(keys->sources[i].keys, kid, entry) {
             have = json_object_get(merged, kid);
-            if (have == NULL || (!issuer_is_own(have)
-                                 && issuer_is_own(entry)))
-            {
+            if (have == NULL) {
                 json_object_set(merged, kid, entry);
+            } else if (!json_equal(json_object_get(have, "issuer"),
+                                   json_object_get(entry, "issuer")))
+            {
+                json_object_set_new(merged, kid, without_issuer(entry));
             }
         }
     }
