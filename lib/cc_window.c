@@ -1,7 +1,9 @@
 /*
  * The sliding-window estimate behind the rate limiter (see cc_window.h for
  * the semantics), in integer arithmetic so that every process computes
- * exactly the same answer from the same shared state.
+ * exactly the same answer from the same shared state.  Positions are
+ * counted from the current window's start in 1/CC_WINDOW_SCALE of the
+ * window: piece = position / CC_WINDOW_STEPS, step = the remainder.
  */
 
 #include <string.h>
@@ -14,12 +16,11 @@
 
 
 static void cc_window_advance(cc_window_t *w, uint64_t now, uint64_t length);
-static void cc_window_clear(cc_window_piece_t *pieces);
 static uint32_t cc_window_position(const cc_window_t *w, uint64_t now,
     uint64_t length);
 static uint64_t cc_window_estimate(const cc_window_t *w, uint64_t now,
     uint64_t length);
-static uint64_t cc_window_piece_inside(const cc_window_piece_t *piece,
+static uint64_t cc_window_piece_inside(const cc_window_t *w, uint32_t i,
     uint32_t pos);
 static uint64_t cc_window_estimate_at(const cc_window_t *w, uint64_t now,
     uint64_t length);
@@ -29,9 +30,8 @@ static uint32_t cc_window_requests(uint64_t estimate);
 void
 cc_window_init(cc_window_t *w, uint64_t now)
 {
+    memset(w, 0, sizeof(cc_window_t));
     w->start = now;
-    cc_window_clear(w->cur);
-    cc_window_clear(w->prev);
 }
 
 
@@ -66,28 +66,29 @@ cc_window_check(cc_window_t *w, uint64_t now, uint64_t length,
 void
 cc_window_count(cc_window_t *w, uint64_t now, uint64_t length)
 {
-    uint32_t            pos;
-    cc_window_piece_t  *piece;
+    uint32_t  pos, i;
+    uint8_t   step;
 
     cc_window_advance(w, now, length);
 
     pos = cc_window_position(w, now, length);
-    piece = &w->cur[pos * CC_WINDOW_PIECES / CC_WINDOW_SCALE];
+    i = pos / CC_WINDOW_STEPS;
+    step = (uint8_t) (pos % CC_WINDOW_STEPS);
 
     /* another process's clock may lag by a tick: keep first <= last */
-    if (piece->count == 0) {
-        piece->first = (uint16_t) pos;
-        piece->last = (uint16_t) pos;
+    if (w->count[i] == 0) {
+        w->first[i] = step;
+        w->last[i] = step;
 
-    } else if (pos < piece->first) {
-        piece->first = (uint16_t) pos;
+    } else if (step < w->first[i]) {
+        w->first[i] = step;
 
-    } else if (pos > piece->last) {
-        piece->last = (uint16_t) pos;
+    } else if (step > w->last[i]) {
+        w->last[i] = step;
     }
 
-    if (piece->count < UINT32_MAX) {
-        piece->count++;
+    if (w->count[i] < UINT32_MAX) {
+        w->count[i]++;
     }
 }
 
@@ -182,26 +183,21 @@ cc_window_advance(cc_window_t *w, uint64_t now, uint64_t length)
     windows = (now - w->start) / length;
 
     if (windows == 1) {
-        memcpy(w->prev, w->cur, sizeof(w->prev));
-        cc_window_clear(w->cur);
+        memcpy(w->prev_count, w->count, sizeof(w->count));
+        memcpy(w->prev_first, w->first, sizeof(w->first));
+        memcpy(w->prev_last, w->last, sizeof(w->last));
+        memset(w->count, 0, sizeof(w->count));
         w->start += length;
 
     } else if (windows > 1) {
-        cc_window_clear(w->prev);
-        cc_window_clear(w->cur);
+        memset(w->count, 0, sizeof(w->count));
+        memset(w->prev_count, 0, sizeof(w->prev_count));
     }
 
     if (cc_window_estimate(w, now, length) == 0) {
-        cc_window_clear(w->prev);
+        memset(w->prev_count, 0, sizeof(w->prev_count));
         w->start = now;
     }
-}
-
-
-static void
-cc_window_clear(cc_window_piece_t *pieces)
-{
-    memset(pieces, 0, CC_WINDOW_PIECES * sizeof(cc_window_piece_t));
 }
 
 
@@ -225,16 +221,15 @@ cc_window_position(const cc_window_t *w, uint64_t now, uint64_t length)
 static uint64_t
 cc_window_estimate(const cc_window_t *w, uint64_t now, uint64_t length)
 {
-    int       i;
-    uint32_t  pos;
+    uint32_t  i, pos;
     uint64_t  estimate;
 
     pos = cc_window_position(w, now, length);
     estimate = 0;
 
     for (i = 0; i < CC_WINDOW_PIECES; i++) {
-        estimate += (uint64_t) w->cur[i].count * CC_WINDOW_ONE;
-        estimate += cc_window_piece_inside(&w->prev[i], pos);
+        estimate += (uint64_t) w->count[i] * CC_WINDOW_ONE;
+        estimate += cc_window_piece_inside(w, i, pos);
     }
 
     return estimate;
@@ -242,30 +237,31 @@ cc_window_estimate(const cc_window_t *w, uint64_t now, uint64_t length)
 
 
 /*
- * The part of a previous window's piece still inside the sliding window:
- * its requests spread evenly over [first, last + 1), those after pos.
- * Rounded up, so that the estimate errs towards the limit.
+ * The part of the previous window's piece i still inside the sliding
+ * window: its requests spread evenly over the positions [first, last + 1)
+ * of the piece, those after pos.  Rounded up, so that the estimate errs
+ * towards the limit.
  */
 
 static uint64_t
-cc_window_piece_inside(const cc_window_piece_t *piece, uint32_t pos)
+cc_window_piece_inside(const cc_window_t *w, uint32_t i, uint32_t pos)
 {
     uint64_t  lo, hi, share;
 
-    lo = piece->first;
-    hi = (uint64_t) piece->last + 1;
+    lo = (uint64_t) i * CC_WINDOW_STEPS + w->prev_first[i];
+    hi = (uint64_t) i * CC_WINDOW_STEPS + w->prev_last[i] + 1;
 
-    if (piece->count == 0 || pos >= hi) {
+    if (w->prev_count[i] == 0 || pos >= hi) {
         return 0;
     }
 
     if (pos <= lo) {
-        return (uint64_t) piece->count * CC_WINDOW_ONE;
+        return (uint64_t) w->prev_count[i] * CC_WINDOW_ONE;
     }
 
     share = ((hi - pos) * CC_WINDOW_ONE + (hi - lo) - 1) / (hi - lo);
 
-    return (uint64_t) piece->count * share;
+    return (uint64_t) w->prev_count[i] * share;
 }
 
 

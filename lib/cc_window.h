@@ -1,7 +1,7 @@
 /*
- * Sliding-window request counting in 40 bytes per key: an estimate of how
+ * Sliding-window request counting in 56 bytes per key: an estimate of how
  * many requests a key made in the last window, from two consecutive
- * windows and the span of time each half of them really held requests.
+ * windows and the span of time each quarter of them really held requests.
  *
  * Semantics (what the rate limiter promises; t/unit/window_*.c prove it
  * with a controllable clock):
@@ -9,21 +9,22 @@
  *   A key's time is cut into windows of the configured length, anchored at
  *   the key's first request after a quiet spell (a moment when nothing it
  *   did is left in the sliding window), not at the wall clock.  Each window
- *   has two halves; for each half of the current and of the previous window
- *   the state keeps the number of admitted requests and the positions of
- *   the first and the last of them.  The estimate of the requests in the
- *   sliding window (now - length, now] is
+ *   has four pieces (quarters); for each piece of the current and of the
+ *   previous window the state keeps the number of admitted requests and
+ *   the positions of the first and the last of them.  The estimate of the
+ *   requests in the sliding window (now - length, now] is
  *
  *       current window's count
- *     + for each half of the previous window:
+ *     + for each piece of the previous window:
  *           its count * (part of [its first, its last] still inside the
  *                        sliding window) / (its first .. its last)
  *
  *   i.e. the previous window's requests are taken as spread evenly over the
  *   spans they really occupied, not over the whole window.  A request is
  *   admitted when estimate + 1 <= limit, and only admitted requests are
- *   counted.  Positions are kept in 1/65536 of the window (under 1 ms for a
- *   minute), the estimate in 1/65536 of a request.
+ *   counted.  Positions are kept in 1/1024 of the window (steps of under
+ *   60 ms for a minute: a request counts as inside the sliding window
+ *   until the end of its step), the estimate in 1/65536 of a request.
  *
  * The plain two-window counter (the previous count weighted by the elapsed
  * fraction of the current window) assumes the previous window was used
@@ -32,8 +33,9 @@
  * first minute.  Anchoring and spans remove that error for steady clients:
  * at twice the limit a client gets its limit in its first minute exactly,
  * at 0.9 times it is never refused (limits of 20 or more per window), and
- * halves keep a client that comes back after a pause, or alternates bursts
- * and silence, close to its limit.  Irregular traffic is estimated, not
+ * quarters keep a client that comes back after a pause, alternates bursts
+ * and silence, or sends in a few bursts a minute close to what an exact
+ * log of every request would allow.  Irregular traffic is estimated, not
  * counted: ngx_module/README.md gives the measured error for it.
  *
  * Times are milliseconds from any monotonic clock the caller chooses; a
@@ -46,19 +48,22 @@
 
 #include <stdint.h>
 
-#define CC_WINDOW_SCALE    65536     /* positions per window */
-#define CC_WINDOW_PIECES   2         /* spans kept per window */
+#define CC_WINDOW_PIECES   4         /* spans kept per window */
+#define CC_WINDOW_STEPS    256       /* positions per piece */
+#define CC_WINDOW_SCALE    (CC_WINDOW_PIECES * CC_WINDOW_STEPS)
 
+/*
+ * 56 bytes.  A position is a piece and a step in it: under 60 ms for a
+ * one-minute window.  Counts are full 32-bit numbers.
+ */
 typedef struct {
-    uint32_t  count;                 /* admitted requests */
-    uint16_t  first;                 /* positions of the first and the */
-    uint16_t  last;                  /*   last of them */
-} cc_window_piece_t;
-
-typedef struct {
-    uint64_t           start;        /* ms: the current window began */
-    cc_window_piece_t  cur[CC_WINDOW_PIECES];
-    cc_window_piece_t  prev[CC_WINDOW_PIECES];
+    uint64_t  start;                          /* ms: current window began */
+    uint32_t  count[CC_WINDOW_PIECES];        /* current window, per piece */
+    uint32_t  prev_count[CC_WINDOW_PIECES];   /* the window before it */
+    uint8_t   first[CC_WINDOW_PIECES];        /* steps of the first and */
+    uint8_t   last[CC_WINDOW_PIECES];         /*   last request per piece */
+    uint8_t   prev_first[CC_WINDOW_PIECES];
+    uint8_t   prev_last[CC_WINDOW_PIECES];
 } cc_window_t;
 
 typedef struct {

@@ -40,14 +40,16 @@
 #define NGX_HTTP_CC_LIMIT_RESPONSE_AGENT       1
 
 /*
- * How a key is stored.  Keys up to 32 bytes are kept as they are; a GUID
- * in any letter case as its 16 bytes; anything longer as its SHA-256.  So
- * every node fits a 128-byte slab slot, whatever the key.
+ * How a key is stored.  Keys up to 16 bytes are kept as they are; a GUID
+ * in any letter case as its 16 bytes; anything longer as the first 16
+ * bytes of its SHA-256.  So a node is at most 128 bytes, one slab slot,
+ * whatever the key: 32 of rbtree node, 8 of header, 16 of LRU queue, 56 of
+ * window and 16 of key.
  */
 #define NGX_HTTP_CC_LIMIT_KEY_RAW              0
 #define NGX_HTTP_CC_LIMIT_KEY_GUID             1
 #define NGX_HTTP_CC_LIMIT_KEY_DIGEST           2
-#define NGX_HTTP_CC_LIMIT_KEY_MAX              32
+#define NGX_HTTP_CC_LIMIT_KEY_MAX              16
 
 /* idle nodes freed per new key, as limit_req does */
 #define NGX_HTTP_CC_LIMIT_EXPIRE               2
@@ -484,8 +486,9 @@ ngx_http_cc_limit_key(ngx_http_request_t *r, ngx_str_t *key,
             return NGX_ERROR;
         }
 
+        /* 128 bits: no second key can be made to share a window */
         t->kind = NGX_HTTP_CC_LIMIT_KEY_DIGEST;
-        t->len = CC_SHA256_LEN;
+        t->len = NGX_HTTP_CC_LIMIT_KEY_MAX;
     }
 
     t->hash = ngx_crc32_short(t->data, t->len);

@@ -14,6 +14,7 @@
 
 #define T0      1000000000ULL          /* any monotonic ms */
 #define MINUTE  60000ULL
+#define STEP    ((MINUTE + CC_WINDOW_SCALE - 1) / CC_WINDOW_SCALE)   /* 59 */
 
 
 static void
@@ -68,9 +69,9 @@ test_check_does_not_count(void)
 
 
 /*
- * Ten requests at one instant occupy one position; they leave the sliding
- * window one position (under a millisecond of a minute) after a whole
- * window has passed, and not before.
+ * Ten requests at one instant occupy one step; they leave the sliding
+ * window at the end of that step (under 60 ms of a minute) a whole window
+ * later, and not before.
  */
 static void
 test_wait_for_a_point_burst(void)
@@ -86,13 +87,16 @@ test_wait_for_a_point_burst(void)
 
     cc_window_check(&w, T0 + 1000, MINUTE, 10, &v);
     ok(!v.admitted, "refused a second later");
-    is_int(v.wait, MINUTE - 1000 + 1, "wait ends one position after a window");
+    is_int(v.wait, MINUTE - 1000 + STEP, "wait ends one step after a window");
 
     cc_window_check(&w, T0 + MINUTE, MINUTE, 10, &v);
     ok(!v.admitted, "still refused exactly one window later");
     is_int(v.used, 10, "the burst is still inside at exactly one window");
 
-    cc_window_check(&w, T0 + MINUTE + 1, MINUTE, 10, &v);
+    cc_window_check(&w, T0 + MINUTE + STEP - 1, MINUTE, 10, &v);
+    ok(!v.admitted, "still refused a millisecond before the wait is over");
+
+    cc_window_check(&w, T0 + MINUTE + STEP, MINUTE, 10, &v);
     ok(v.admitted, "admitted once the wait is over");
     is_int(v.remaining, 9, "the whole limit is back after the burst left");
 }
@@ -178,7 +182,9 @@ test_anchored_after_quiet_spell(void)
        "a request is still inside just under a window later");
     ok(cc_window_idle(&w, T0 + 37123 + 4 * MINUTE + 10, MINUTE),
        "idle once everything has left the sliding window");
-    ok(cc_window_idle(&w, T0 + 37123 + 3 * MINUTE + 11, MINUTE),
+    ok(!cc_window_idle(&w, T0 + 37123 + 3 * MINUTE + 5 + STEP - 1, MINUTE),
+       "not idle before the end of the last request's step");
+    ok(cc_window_idle(&w, T0 + 37123 + 3 * MINUTE + 5 + STEP, MINUTE),
        "idle as soon as the previous window's span has left");
 }
 
@@ -221,13 +227,13 @@ test_lagging_clock(void)
     is_int(admitted, 5, "requests from a lagging clock are admitted");
     is_int(cc_window_used(&w, T0 + 5000, MINUTE), 6,
            "and counted like the others");
-    ok(w.cur[0].first <= w.cur[0].last, "the span stays ordered");
+    ok(w.first[0] <= w.last[0], "the span stays ordered");
 
     cc_window_init(&w, T0);
     cc_window_hit(&w, T0 + 30000, MINUTE, 10, &v);
     cc_window_hit(&w, T0 + 31000, MINUTE, 10, &v);
     cc_window_hit(&w, T0 + 29000, MINUTE, 10, &v);
-    ok(w.cur[0].first <= w.cur[0].last,
+    ok(w.first[0] == 0 && w.last[0] > 0,
        "a position before the first widens the span, never inverts it");
 }
 
