@@ -50,7 +50,7 @@ typedef struct {
     ngx_http_complex_value_t    *tenant_id;
     ngx_http_complex_value_t    *roles;
     ngx_http_complex_value_t    *path_tenant; /* cc_tenant_match */
-    ngx_array_t                 *routes;      /* of ngx_http_cc_tenant_route_t */
+    ngx_array_t                 *routes;      /* cc_tenant_route rules */
     ngx_uint_t                   required;    /* cc_require_role: role bits */
 } ngx_http_cc_tenant_loc_conf_t;
 

@@ -103,7 +103,7 @@ sub req {
 
 sub get { req(GET => @_) }
 
-# --- up to the limit, per key ---------------------------------------------
+# --- up to the limit, per key -----------------------------------------------
 
 my @codes = map { get('/one', { 'X-Key' => 'secret-key-a' })->code } 1 .. 3;
 is_deeply(\@codes, [200, 200, 200], 'three requests within a limit of 3');
@@ -139,7 +139,7 @@ $r = req(HEAD => '/one', { 'X-Key' => 'secret-key-a' });
 is($r->code, 429, 'HEAD over the limit is refused too');
 is($r->body, '', 'without a body');
 
-# --- a refused request with a body leaves the connection usable ------------
+# --- a refused request with a body leaves the connection usable -------------
 
 is(req(POST => '/post', { 'X-Key' => 'k' }, 'x' x 1000)->code, 405,
    'a POST within the limit reaches the static handler (405)');
@@ -148,7 +148,7 @@ is($r->code, 429, 'a POST over the limit is refused');
 is(get('/one', { 'X-Key' => 'secret-key-c' })->code, 200,
    'the next request on the connection is answered');
 
-# --- an empty key -------------------------------------------------------------
+# --- an empty key -----------------------------------------------------------
 
 $r = get('/one');
 is($r->code, 429, 'an empty key is refused with the limit\'s status');
@@ -168,7 +168,7 @@ is(get('/pass', { 'X-Key' => 'p' })->code, 200, 'a key there is limited: 1');
 is(get('/pass', { 'X-Key' => 'p' })->code, 200, 'a key there is limited: 2');
 is(get('/pass', { 'X-Key' => 'p' })->code, 429, 'a key there is limited: 3');
 
-# --- dry run --------------------------------------------------------------------
+# --- dry run ----------------------------------------------------------------
 
 is(get('/dry', { 'X-Key' => 'd' })->code, 200, 'dry run: first request');
 $r = get('/dry', { 'X-Key' => 'd' });
@@ -185,7 +185,7 @@ is($r->code, 200, 'dry run: an empty key passes');
 is($r->headers->header('X-Limit-Status'), '[EMPTY_KEY_DRY_RUN]',
    'dry run: $cc_limit_status is EMPTY_KEY_DRY_RUN');
 
-# --- status code and log level --------------------------------------------------
+# --- status code and log level ----------------------------------------------
 
 is(get('/status503', { 'X-Key' => 's' })->code, 200, 'status 503: first');
 $r = get('/status503', { 'X-Key' => 's' });
@@ -195,7 +195,7 @@ ok(scalar $t->grep_log('nginx-error',
        qr/\[warn\].*cc limit: limiting requests by zone "s503"/),
    'cc_limit_log_level warn logs refusals at warn');
 
-# --- several limits -------------------------------------------------------------
+# --- several limits ---------------------------------------------------------
 
 sub multi { get('/multi', { 'X-Key' => 'mk', 'X-User' => $_[0] }) }
 
@@ -212,7 +212,7 @@ $r = multi('u3');
 is($r->code, 429, 'the key\'s limit of 5 is reached at the 6th admitted');
 is($r->json->{error}{policy}, 'm1', 'and the refusal names it');
 
-# --- RateLimit fields on admitted requests ------------------------------------
+# --- RateLimit fields on admitted requests ----------------------------------
 
 $r = get('/headers', { 'X-Key' => 'h' });
 is($r->code, 200, 'cc_limit_headers on: admitted');
@@ -228,7 +228,7 @@ ok(!defined get('/one', { 'X-Key' => 'secret-key-d' })
        ->headers->header('RateLimit'),
    'without cc_limit_headers an admitted response carries no RateLimit');
 
-# --- nothing of a key in the log ------------------------------------------------
+# --- nothing of a key in the log --------------------------------------------
 
 ok(!scalar $t->grep_log('nginx-error', qr/secret-key/),
    'key values never reach the log');

@@ -125,7 +125,7 @@ is(admitted(4, $unknown, 'u-dev-1'), 2,
 is(admitted(4, undef, 'n-dev-1'), 2, 'no tenant at all: the default');
 is(admitted(2, $c, 'c-dev-1'), 0, 'a limit of 0 admits nothing');
 
-# --- a registry change takes effect on the next request -----------------------
+# --- a registry change takes effect on the next request ---------------------
 
 is(admitted(5, $a, 'a-dev-2'), 4, 'before the change: 4 of 5');
 is(registry(PUT => "/registry/tenants/$a",
@@ -150,7 +150,7 @@ is(agent($a, 'a-dev-4')->code, 200, 'default again: 1');
 is(agent($a, 'a-dev-4')->code, 200, 'default again: 2');
 is(agent($a, 'a-dev-4')->code, 429, 'default again: the third is refused');
 
-# --- overrides that are not limits ----------------------------------------------
+# --- overrides that are not limits ------------------------------------------
 
 sub header {
     my ($device, $limit) = @_;

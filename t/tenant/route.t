@@ -86,8 +86,9 @@ my $sock = $t->dir . '/run/registry.sock';
 
 sub tenant {
     my ($tid, %entry) = @_;
-    my ($status) = CC::Stack::unix_request($sock, PUT => "/registry/tenants/$tid",
-        {}, CC::Test::json_encode({ status => 'active', %entry }));
+    my ($status) = CC::Stack::unix_request($sock,
+        PUT => "/registry/tenants/$tid", {},
+        CC::Test::json_encode({ status => 'active', %entry }));
     return $status == 200 || $status == 201;
 }
 

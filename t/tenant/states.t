@@ -103,7 +103,7 @@ sub get {
 
 my $tid = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 
-# --- every state, for people and API clients -------------------------------
+# --- every state, for people and API clients --------------------------------
 
 my $r = get('/api', $tid);
 is($r->code, 403, 'unknown tenant: 403');
@@ -145,7 +145,7 @@ is(get('/api', 'not-a-guid')->json->{error}{code}, 'tenant_unknown',
 
 is(get('/open', $tid)->code, 200, 'cc_tenant_check off lets anything through');
 
-# --- the same states on an agent endpoint ------------------------------------
+# --- the same states on an agent endpoint -----------------------------------
 
 my %agent = (unknown => 403, suspended => 403, offboarding => 403,
              offboarded => 403);
@@ -173,7 +173,7 @@ is(($r->json // {})->{success}, Mojo::JSON->false, 'agent, no tenant: JSON');
 set_status($tid, 'active');
 is(get('/agent', $tid)->code, 200, 'agent, active tenant: passes');
 
-# --- a refused tenant uses none of its rate limit ------------------------------
+# --- a refused tenant uses none of its rate limit ---------------------------
 
 set_status($tid, 'suspended');
 is(get('/limited', $tid)->code, 403, 'suspended: refused before the limit')
