@@ -74,6 +74,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                    mode;
+    ngx_flag_t                    tenant_check;
 
     ngx_http_cc_auth_jwks_t      *jwks;
     ngx_array_t                  *issuers;          /* of char * */

@@ -105,6 +105,13 @@ static ngx_command_t  ngx_http_cc_auth_commands[] = {
       0,
       NULL },
 
+    { ngx_string("cc_auth_tenant_check"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cc_auth_loc_conf_t, tenant_check),
+      NULL },
+
     { ngx_string("cc_auth_jwks_file"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_cc_auth_jwks_file,
@@ -624,6 +631,7 @@ ngx_http_cc_auth_create_loc_conf(ngx_conf_t *cf)
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
+    conf->tenant_check = NGX_CONF_UNSET;
     conf->jwks = NGX_CONF_UNSET_PTR;
     conf->issuers = NGX_CONF_UNSET_PTR;
     conf->audiences = NGX_CONF_UNSET_PTR;
@@ -642,6 +650,7 @@ ngx_http_cc_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_cc_auth_loc_conf_t *conf = child;
 
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_CC_AUTH_OFF);
+    ngx_conf_merge_value(conf->tenant_check, prev->tenant_check, 1);
     ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_ptr_value(conf->audiences, prev->audiences, NULL);

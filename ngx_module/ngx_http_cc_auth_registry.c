@@ -46,15 +46,24 @@ ngx_http_cc_auth_generations(ngx_http_cc_registry_t *reg, uint64_t *tenants,
 
 /*
  * After authentication, by whatever method: the tenant must be onboarded
- * and active.  Everything else is a 403 naming the tenant's state.
+ * and active; every other state is refused, naming it.  With
+ * cc_auth_tenant_check off the tenant module (cc_tenant_check) decides
+ * instead, later in the request.
  */
 
 ngx_int_t
 ngx_http_cc_auth_check_tenant(ngx_http_request_t *r,
     ngx_http_cc_registry_t *reg, ngx_http_cc_auth_ctx_t *ctx)
 {
-    ngx_uint_t             status;
-    ngx_http_cc_tenant_t   tenant;
+    ngx_uint_t                    status;
+    ngx_http_cc_tenant_t          tenant;
+    ngx_http_cc_auth_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_cc_auth_module);
+
+    if (!alcf->tenant_check) {
+        return NGX_OK;
+    }
 
     status = NGX_HTTP_CC_TENANT_UNKNOWN;
 

@@ -16,12 +16,17 @@
 #include "ngx_http_cc_auth.h"
 
 
+#define NGX_HTTP_CC_AUTH_GONE  410
+
+
 typedef struct {
     const char                   *code;
     const char                   *message;
 } ngx_http_cc_auth_forbidden_t;
 
 
+static ngx_uint_t ngx_http_cc_auth_status(ngx_http_cc_auth_loc_conf_t *alcf,
+    ngx_http_cc_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_cc_auth_reply_body(ngx_http_request_t *r,
     ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx,
     ngx_str_t *body);
@@ -88,8 +93,7 @@ ngx_http_cc_auth_reply(ngx_http_request_t *r,
         rc = ngx_http_cc_auth_blocked_body(r, ctx, &body);
 
     } else {
-        status = ctx->refusal == NGX_HTTP_CC_AUTH_FORBIDDEN
-                 ? NGX_HTTP_FORBIDDEN : NGX_HTTP_UNAUTHORIZED;
+        status = ngx_http_cc_auth_status(alcf, ctx);
         rc = ngx_http_cc_auth_reply_body(r, alcf, ctx, &body);
     }
 
@@ -104,6 +108,31 @@ ngx_http_cc_auth_reply(ngx_http_request_t *r,
     }
 
     return ngx_http_cc_auth_send(r, status, &body);
+}
+
+
+/*
+ * A tenant that is leaving or has left is gone (410), as the tenant module
+ * says too; agents hear 403 instead, since any other 4xx stalls their
+ * upload queue.
+ */
+
+static ngx_uint_t
+ngx_http_cc_auth_status(ngx_http_cc_auth_loc_conf_t *alcf,
+    ngx_http_cc_auth_ctx_t *ctx)
+{
+    if (ctx->refusal != NGX_HTTP_CC_AUTH_FORBIDDEN) {
+        return NGX_HTTP_UNAUTHORIZED;
+    }
+
+    if (alcf->mode != NGX_HTTP_CC_AUTH_DEVICE
+        && (ngx_strcmp(ctx->error, "tenant_offboarding") == 0
+            || ngx_strcmp(ctx->error, "tenant_offboarded") == 0))
+    {
+        return NGX_HTTP_CC_AUTH_GONE;
+    }
+
+    return NGX_HTTP_FORBIDDEN;
 }
 
 

@@ -42,15 +42,26 @@ $t->start_nginx(nginx_conf(<<'EOF'), wait_ports => [$t->port('http'), $t->port('
             add_header X-Auth-Error $cc_auth_error always;
             proxy_pass http://echo;
         }
+
+        # the tenant module's cc_tenant_check would decide here instead
+        location /unchecked/ {
+            cc_auth bearer;
+            cc_auth_tenant_check off;
+            add_header X-Auth-Error $cc_auth_error always;
+            proxy_set_header X-CC-Tenant $cc_tenant_id;
+            proxy_pass http://echo;
+        }
     }
 EOF
 
 my $suspended = 'c0ffee00-0000-4000-8000-000000000001';
 my $offboarded = 'c0ffee00-0000-4000-8000-000000000002';
+my $offboarding = 'c0ffee00-0000-4000-8000-000000000004';
 my $unknown = 'c0ffee00-0000-4000-8000-000000000003';
 registry($t, PUT => "/registry/tenants/$AuthKit::TENANT", { status => 'active' });
 registry($t, PUT => "/registry/tenants/$suspended", { status => 'suspended' });
 registry($t, PUT => "/registry/tenants/$offboarded", { status => 'offboarded' });
+registry($t, PUT => "/registry/tenants/$offboarding", { status => 'offboarding' });
 
 my $now = time;
 my $good = claims();
@@ -170,17 +181,26 @@ for my $case (['RSA', $rsa, $good],
     is($r->{status}, 200, "$name: accepted");
 }
 
-# A good token of a tenant that may not pass: 403, JSON, no challenge.
-for my $case (['tenant not onboarded', $unknown, 'tenant_unknown'],
-              ['suspended tenant', $suspended, 'tenant_suspended'],
-              ['offboarded tenant', $offboarded, 'tenant_offboarded']) {
-    my ($name, $tid, $reason) = @$case;
+# A good token of a tenant that may not pass: 403 (410 for a tenant that is
+# leaving or has left), JSON, no challenge.
+for my $case (['tenant not onboarded', $unknown, 'tenant_unknown', 403],
+              ['suspended tenant', $suspended, 'tenant_suspended', 403],
+              ['offboarding tenant', $offboarding, 'tenant_offboarding', 410],
+              ['offboarded tenant', $offboarded, 'tenant_offboarded', 410]) {
+    my ($name, $tid, $reason, $status) = @$case;
     $r = http($t, GET => '/', { Authorization => 'Bearer ' . token($rsa, claims(tid => $tid)) });
-    is($r->{status}, 403, "$name: 403");
+    is($r->{status}, $status, "$name: $status");
     is($r->{headers}{'x-auth-error'}, $reason, "$name: reason $reason");
     is($r->{json} && $r->{json}{error}{code}, $reason, "$name: JSON error code");
     is($r->{headers}{'www-authenticate'}, undef, "$name: no challenge");
 }
+
+# cc_auth_tenant_check off: the credential is checked, the tenant's state not.
+$r = http($t, GET => '/unchecked/', { Authorization => 'Bearer ' . token($rsa, claims(tid => $suspended)) });
+is($r->{status}, 200, 'cc_auth_tenant_check off: a suspended tenant passes authentication');
+like($r->{body}, qr/^X-CC-Tenant: $suspended\r$/m, 'cc_auth_tenant_check off: its tenant is set');
+$r = http($t, GET => '/unchecked/', { Authorization => 'Bearer ' . token($rsa, claims(exp => $now - 3600)) });
+is($r->{headers}{'x-auth-error'}, 'expired', 'cc_auth_tenant_check off: tokens are still checked');
 
 ok(!scalar $t->grep_log('nginx-error', qr/ann\@contoso|Ann Example|eyJ/),
    'no token, user name or e-mail in the error log');

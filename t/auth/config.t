@@ -80,6 +80,7 @@ sub refused {
 accepted('', "cc_auth bearer; $bearer", 'bearer with keys, issuer and audience');
 accepted('', "cc_auth cookie; $cookie", 'cookie with keyring and origin');
 accepted('', 'cc_auth device;', 'device');
+accepted('', 'cc_auth device; cc_auth_tenant_check off;', 'tenant check off');
 accepted('', "cc_auth bearer_or_cookie; $bearer $cookie", 'bearer_or_cookie');
 accepted('', "cc_auth bearer; $issuer cc_auth_audience api://x;",
          'bearer with registry keys only (no key file)');
@@ -95,6 +96,8 @@ like($out, qr/1 key\(s\) skipped, the first \(keys\[1\]\) for: unsupported_key/,
 
 refused('', 'cc_auth bearer; cc_auth off;', qr/"cc_auth" directive is duplicate/,
         'two methods in one place');
+refused('', 'cc_auth_tenant_check maybe;', qr/invalid value "maybe" in "cc_auth_tenant_check" directive/,
+        'tenant check neither on nor off');
 refused('', 'cc_auth maybe;', qr/cc_auth "maybe": off, bearer, cookie, device or bearer_or_cookie expected/,
         'unknown method');
 refused('', "cc_auth bearer; $bearer cc_auth_leeway 301s;",

@@ -162,6 +162,11 @@ refused($r, 403, 'tenant_unknown', 'good certificate, tenant not onboarded');
     is($r->{status}, 403, 'suspended tenant: 403');
     is($r->{headers}{'x-auth-error'}, 'tenant_suspended', 'suspended tenant: reason');
     is($r->{json}{success}, JSON::PP::false(), 'suspended tenant: agent-style body');
+
+    registry($t, PUT => "/registry/tenants/$tenant", { status => 'offboarded' });
+    $r = get(\@good);
+    is($r->{status}, 403, 'offboarded tenant: 403 for agents, never 410');
+    is($r->{headers}{'x-auth-error'}, 'tenant_offboarded', 'offboarded tenant: reason');
 }
 
 ok(!scalar $t->grep_log('nginx-error', qr/$dev{good}/),
