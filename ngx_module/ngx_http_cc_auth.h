@@ -155,6 +155,7 @@ char *ngx_http_cc_auth_load_jwks(ngx_conf_t *cf, ngx_str_t *path,
 ngx_int_t ngx_http_cc_auth_choose_keys(ngx_http_request_t *r,
     ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_registry_t *reg,
     ngx_str_t *token, ngx_http_cc_auth_key_choice_t *choice);
+void ngx_http_cc_auth_free_process_keys(void);
 
 /* ngx_http_cc_auth_cache.c */
 ngx_shm_zone_t *ngx_http_cc_auth_cache_add(ngx_conf_t *cf, ngx_str_t *name,
@@ -170,6 +171,7 @@ void ngx_http_cc_auth_cache_remove(ngx_shm_zone_t *zone, u_char *key);
 /* ngx_http_cc_auth_digest.c */
 ngx_int_t ngx_http_cc_auth_token_digest(ngx_http_request_t *r,
     ngx_str_t *token, u_char *digest);
+void ngx_http_cc_auth_free_digest(void);
 
 /* ngx_http_cc_auth_bearer.c */
 ngx_int_t ngx_http_cc_auth_bearer_token(ngx_http_request_t *r,

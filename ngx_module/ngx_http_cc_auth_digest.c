@@ -36,10 +36,16 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_cc_auth_sha256(ngx_str_t *token, u_char *digest);
+static ngx_int_t ngx_http_cc_auth_sha256_init(void);
 static ngx_http_cc_auth_memo_t *ngx_http_cc_auth_memo(ngx_http_request_t *r);
 static void ngx_http_cc_auth_remember_digest(ngx_http_request_t *r,
     ngx_http_cc_auth_memo_t *memo, ngx_str_t *token, u_char *digest);
 static void ngx_http_cc_auth_memo_cleanup(void *data);
+
+
+/* fetched, and allocated, once per worker process */
+static EVP_MD      *sha256;
+static EVP_MD_CTX  *md;
 
 
 ngx_int_t
@@ -70,21 +76,10 @@ ngx_http_cc_auth_token_digest(ngx_http_request_t *r, ngx_str_t *token,
 static ngx_int_t
 ngx_http_cc_auth_sha256(ngx_str_t *token, u_char *digest)
 {
-    unsigned int         len;
-    static EVP_MD       *sha256;
-    static EVP_MD_CTX   *md;
+    unsigned int  len;
 
-    if (md == NULL) {
-        sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-        md = EVP_MD_CTX_new();
-
-        if (sha256 == NULL || md == NULL) {
-            EVP_MD_free(sha256);
-            EVP_MD_CTX_free(md);
-            md = NULL;
-            ERR_clear_error();
-            return NGX_ERROR;
-        }
+    if (md == NULL && ngx_http_cc_auth_sha256_init() != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (EVP_DigestInit_ex2(md, sha256, NULL) != 1
@@ -97,6 +92,34 @@ ngx_http_cc_auth_sha256(ngx_str_t *token, u_char *digest)
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cc_auth_sha256_init(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    md = EVP_MD_CTX_new();
+
+    if (sha256 == NULL || md == NULL) {
+        ngx_http_cc_auth_free_digest();
+        ERR_clear_error();
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* At worker exit, so leak checkers stay quiet. */
+
+void
+ngx_http_cc_auth_free_digest(void)
+{
+    EVP_MD_CTX_free(md);
+    EVP_MD_free(sha256);
+    md = NULL;
+    sha256 = NULL;
 }
 
 

@@ -463,3 +463,21 @@ ngx_http_cc_auth_placeholder_set(void)
 
     return ngx_http_cc_auth_placeholder;
 }
+
+
+/* At worker exit: what this process parsed, so leak checkers stay quiet. */
+
+void
+ngx_http_cc_auth_free_process_keys(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_CC_AUTH_KEY_SLOTS; i++) {
+        cc_jwks_free(ngx_http_cc_auth_key_slots[i].set);
+        ngx_memzero(&ngx_http_cc_auth_key_slots[i],
+                    sizeof(ngx_http_cc_auth_key_slot_t));
+    }
+
+    cc_jwks_free(ngx_http_cc_auth_placeholder);
+    ngx_http_cc_auth_placeholder = NULL;
+}

@@ -77,6 +77,7 @@ static char *ngx_http_cc_auth_check_token_size(ngx_conf_t *cf, void *post,
 
 static ngx_int_t ngx_http_cc_auth_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cc_auth_init(ngx_conf_t *cf);
+static void ngx_http_cc_auth_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_enum_t  ngx_http_cc_auth_modes[] = {
@@ -204,7 +205,7 @@ ngx_module_t  ngx_http_cc_auth_module = {
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_cc_auth_exit_process,         /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -1158,4 +1159,12 @@ ngx_http_cc_auth_init(ngx_conf_t *cf)
     *h = ngx_http_cc_auth_handler;
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_cc_auth_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_cc_auth_free_process_keys();
+    ngx_http_cc_auth_free_digest();
 }
