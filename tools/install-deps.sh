@@ -23,7 +23,7 @@ runtime_packages=(
 )
 dev_packages=(
     clang libclang-rt-14-dev libnginx-mod-http-js
-    postgresql-15 curl procps valgrind
+    postgresql-15 curl procps valgrind wrk
     libmojolicious-perl libcrypt-jwt-perl libcryptx-perl libio-socket-ssl-perl
     libdbd-pg-perl
 )

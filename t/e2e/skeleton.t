@@ -70,6 +70,8 @@ like($r->{headers}{'www-authenticate'} // '', qr/^Bearer/, 'and says how to auth
 $r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
                headers => { Authorization => 'Bearer ' . user_token($stranger) });
 is($r->{status}, 403, 'a valid token of a tenant not onboarded is refused');
+is($r->{json}{error}{code}, 'tenant_unknown', '... as unknown to the platform');
+like($r->{json}{error}{onboarding} // '', qr{/onboarding$}, '... with where to onboard');
 
 $r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
                headers => { Authorization => 'Bearer ' . user_token($tenant, aud => 'api://someone-else') });
@@ -131,6 +133,14 @@ $r = $t->https(POST => '/api/jobs', headers => $auth,
 is($r->{status}, 200, 'repeated idempotency key answers 200');
 is($r->{json}{id}, $first, 'repeated idempotency key returns the same job');
 
+# --- tenant paths ------------------------------------------------------------------
+
+$r = $t->https(GET => "/api/tenants/$stranger/sessions", headers => $auth);
+is($r->{status}, 403, "a path naming another tenant is refused");
+is($r->{json}{error}{code}, 'tenant_mismatch', '... as a tenant mismatch');
+$r = $t->https(GET => "/api/tenants/$tenant/sessions", headers => $auth);
+is($r->{json}{error}{code}, 'not_found', "a path naming the caller's tenant reaches cc-api");
+
 # --- errors from each layer --------------------------------------------------------
 
 $r = $t->https(POST => '/api/jobs', body => '{"kind": "noop",',
@@ -172,6 +182,11 @@ $r = $t->https(GET => '/api/agent/config', port => 'agent', cert => \@cert);
 isnt($r->{status}, 403, 'agent path lets a valid Intune device certificate through');
 is($r->{json}{error}{code}, 'not_found', '... to cc-ingest, whose agent routes come later');
 
+my @stranger_cert = $t->device_cert('6e8d2c3b-4f50-4b6c-9d7e-8f9a0b1c2d3e', $stranger);
+$r = $t->https(GET => '/api/agent/config', port => 'agent', cert => \@stranger_cert);
+is($r->{status}, 403, "a device of a tenant not onboarded is refused with 403, not 410");
+is($r->{json}{success}, JSON::PP::false(), '... in the agent protocol\'s error shape');
+
 # --- operators' listener -------------------------------------------------------------
 
 my $ops = $t->port('ops');
@@ -184,6 +199,10 @@ for my $w (qw(cc-api cc-ingest cc-worker)) {
     my ($mstatus, $body) = http_get($ops, "/workers/$w/metrics");
     like($body, qr/^# (HELP|TYPE) /m, "$w /metrics is Prometheus text");
 }
+
+my (undef, $limits) = http_get($ops, '/nginx/limits');
+ok(CC::Test::json_decode($limits), "rate-limit counters on the operators' listener");
+like($limits, qr/cc_api/, '... for the API zone');
 
 # --- logs carry no query strings ---------------------------------------------------
 
