@@ -182,6 +182,17 @@ $r = $t->https(GET => '/api/agent/config', port => 'agent', cert => \@cert);
 isnt($r->{status}, 403, 'agent path lets a valid Intune device certificate through');
 is($r->{json}{error}{code}, 'not_found', '... to cc-ingest, whose agent routes come later');
 
+my @expired = $t->device_cert('7f9e3d4c-5061-4c7d-8e8f-9a0b1c2d3e4f', $tenant,
+                              1, '20200101000000Z');
+$r = $t->https(GET => '/api/agent/config', port => 'agent', cert => \@expired);
+is($r->{status}, 401, 'an expired device certificate is refused with 401');
+like($r->{headers}{'content-type'} // '', qr{^application/json},
+     "... in JSON, not nginx's HTML 495 that would stall the agent");
+
+$r = $t->https(POST => '/api/agent/distress', port => 'agent',
+               json => { message => 'no certificate yet' });
+isnt($r->{status}, 401, 'the distress path does not demand a certificate');
+
 my @stranger_cert = $t->device_cert('6e8d2c3b-4f50-4b6c-9d7e-8f9a0b1c2d3e', $stranger);
 $r = $t->https(GET => '/api/agent/config', port => 'agent', cert => \@stranger_cert);
 is($r->{status}, 403, "a device of a tenant not onboarded is refused with 403, not 410");
