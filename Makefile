@@ -95,7 +95,7 @@ test-unit: unit
 # exit non-zero, which the harness reports as a failed test.
 ASAN_TESTS ?= build-asan/t/unit t/api t/jobs t/e2e
 test-asan:
-	$(MAKE) SANITIZE=1 unit workers module
+	$(MAKE) SANITIZE=1 unit workers module ccctl
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	BUILD=build-asan tools/run-tests.sh $$(ls -d $(ASAN_TESTS) 2>/dev/null)
