@@ -21,6 +21,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_cc_ctx.h"
+
 #include "cc_hash.h"
 #include "cc_uuid.h"
 #include "cc_window.h"
@@ -1045,44 +1047,17 @@ ngx_http_cc_limit_seconds(uint64_t ms)
 static ngx_http_cc_limit_ctx_t *
 ngx_http_cc_limit_get_ctx(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t       *cln;
-    ngx_http_cc_limit_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_cc_limit_module);
-
-    if (ctx == NULL && (r->internal || r->filter_finalize)) {
-        for (cln = r->pool->cleanup; cln; cln = cln->next) {
-            if (cln->handler == ngx_http_cc_limit_cleanup) {
-                ctx = cln->data;
-                ngx_http_set_ctx(r, ctx, ngx_http_cc_limit_module);
-                break;
-            }
-        }
-    }
-
-    return ctx;
+    return ngx_http_cc_ctx_get(r, &ngx_http_cc_limit_module,
+                               ngx_http_cc_limit_cleanup);
 }
 
 
 static ngx_http_cc_limit_ctx_t *
 ngx_http_cc_limit_create_ctx(ngx_http_request_t *r)
 {
-    ngx_pool_cleanup_t       *cln;
-    ngx_http_cc_limit_ctx_t  *ctx;
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_cc_limit_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_cc_limit_ctx_t));
-
-    cln->handler = ngx_http_cc_limit_cleanup;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_cc_limit_module);
-
-    return ctx;
+    return ngx_http_cc_ctx_create(r, &ngx_http_cc_limit_module,
+                                  sizeof(ngx_http_cc_limit_ctx_t),
+                                  ngx_http_cc_limit_cleanup);
 }
 
 
