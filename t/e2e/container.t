@@ -73,6 +73,11 @@ is($r->{json}{components}{database}{schema_version}, $t->latest_migration,
    'the entrypoint applied the migrations');
 ok(-s "$dir/nginx.conf", 'the entrypoint rendered nginx.conf into CC_DIR');
 
+$r = $t->https(POST => '/api/dev/sign-in', json => {
+    tenant => '11111111-1111-4111-8111-111111111111',
+    user => '0a0b0c0d-0000-4000-8000-000000000009', roles => ['global_admin'] });
+is($r->{status}, 404, 'the development sign-in does not exist unless turned on');
+
 my $status = $t->stop('container', 'TERM', 15);
 is($status >> 8, 0, 'the entrypoint stops cleanly on SIGTERM');
 ok(!-e "$dir/run/nginx.pid", 'nginx stopped with it');

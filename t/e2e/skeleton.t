@@ -37,7 +37,8 @@ $t->start_worker('worker', env => {
     CC_REGISTRY_POLL_MS     => 200,
 });
 $t->start_worker('ingest');
-$t->start_worker('api');
+$t->start_worker('api', env => { CC_DEV_SIGN_IN => 'on',
+                                 CC_SESSION_KEYS => $t->session_keys });
 
 open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
 $t->start_nginx(do { local $/; <$fh> });
@@ -132,6 +133,39 @@ $r = $t->https(POST => '/api/jobs', headers => $auth,
                json => { kind => 'noop', idempotency_key => 'once' });
 is($r->{status}, 200, 'repeated idempotency key answers 200');
 is($r->{json}{id}, $first, 'repeated idempotency key returns the same job');
+
+# --- the session cookie (development sign-in) --------------------------------------
+
+$r = $t->https(POST => '/api/dev/sign-in', json => {
+    tenant => $tenant, user => '0a0b0c0d-0000-4000-8000-000000000009',
+    roles => ['tenant_admin'] });
+is($r->{status}, 201, 'cc-api issues a session');
+like($r->{headers}{'set-cookie'} // '',
+     qr/^cc_session=[^;]+; HttpOnly; Secure; SameSite=Lax; Path=\/; Max-Age=3600$/,
+     'as a cookie that is HttpOnly, Secure, SameSite=Lax, for the whole site');
+my ($cookie) = ($r->{headers}{'set-cookie'} // '') =~ /^(cc_session=[^;]+)/;
+my $sid = $r->{json}{session_id};
+
+$r = $t->https(GET => "/api/jobs/$id", headers => { Cookie => $cookie });
+is($r->{status}, 200, 'the cookie authenticates a read');
+$r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
+               headers => { Cookie => $cookie });
+is($r->{status}, 403, 'a write with the cookie and no Origin is refused');
+$r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
+               headers => { Cookie => $cookie, Origin => 'https://evil.example' });
+is($r->{status}, 403, 'a write with the cookie from another origin is refused');
+$r = $t->https(POST => '/api/jobs', json => { kind => 'noop' },
+               headers => { Cookie => $cookie,
+                            Origin => 'https://localhost:' . $t->port('https') });
+is($r->{status}, 202, 'a write with the cookie from our origin is accepted');
+
+$t->sql("UPDATE sessions SET revoked_at = now() WHERE id = decode('$sid', 'hex')");
+ok($t->eventually(sub {
+    $t->https(GET => "/api/jobs/$id", headers => { Cookie => $cookie })->{status} == 401
+}, 10), 'a revoked session is refused on a following request');
+
+$r = $t->https(POST => '/api/dev/sign-in', json => { tenant => $tenant, user => 'x' });
+is($r->{status}, 422, 'a malformed sign-in is refused with 422');
 
 # --- tenant paths ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@
 #include "api_app.h"
 #include "api_health.h"
 #include "api_jobs.h"
+#include "api_session.h"
 #include "api_probe.h"
 #include "cc_http.h"
 #include "cc_log.h"
@@ -22,6 +23,7 @@ static const cc_route_t  api_routes[] = {
     { "GET",  "/api/health",    api_health_get },
     { "POST", "/api/jobs",      api_jobs_post },
     { "GET",  "/api/jobs/{id}", api_jobs_get },
+    { "POST", "/api/dev/sign-in", api_session_dev_sign_in },
 };
 
 
@@ -40,6 +42,13 @@ main(int argc, char **argv)
         return 1;
     }
     app.cfg = &cfg;
+    if (cfg.dev_sign_in) {
+        if (api_session_load_keys(&app) != 0) {
+            return 2;
+        }
+        cc_log(CC_LOG_WARN, "development sign-in is on: anyone reaching "
+                            "/api/dev/sign-in can mint a session");
+    }
     app.pool = cc_db_pool_create(cfg.database_url, cfg.db_pool_size,
                                  "cc-api");
     if (app.pool == NULL) {

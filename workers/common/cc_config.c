@@ -67,6 +67,8 @@ static const cc_key_t  cc_keys[] = {
       1, 604800 },
     { "CC_JWKS_MIN_REFRESH_SECONDS", CC_KEY_INT,
       CC_NUM(jwks_min_refresh_seconds), 0, 86400 },
+    { "CC_SESSION_KEYS",        CC_KEY_PATH,   CC_STR(session_keys), 0, 0 },
+    { "CC_DEV_SIGN_IN",         CC_KEY_SWITCH, CC_NUM(dev_sign_in), 0, 0 },
 };
 
 #define CC_NKEYS  (sizeof(cc_keys) / sizeof(cc_keys[0]))
@@ -209,6 +211,7 @@ cc_config_defaults(cc_config_t *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->log_level = CC_LOG_INFO;
     cfg->log_pii = 0;
+    cfg->dev_sign_in = 0;
     cfg->max_body = 1048576;
     cfg->db_pool_size = 4;
     cfg->job_lease_seconds = 30;

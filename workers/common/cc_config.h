@@ -54,6 +54,17 @@
  *                               unknown kid asks for (default 300,
  *                               0..86400).
  *
+ * Sessions (cc-api):
+ *
+ *   CC_SESSION_KEYS             the session-cookie keyring file (lib/
+ *                               cc_session.h's format; `ccctl session
+ *                               keygen`), shared with nginx.
+ *   CC_DEV_SIGN_IN              on: POST /api/dev/sign-in mints a session
+ *                               cookie for any tenant, user and roles, for
+ *                               the demo and the tests until the Entra
+ *                               sign-in lands.  Never in production.
+ *                               Default off.
+ *
  * Invalid values are reported with the key's name; main() then exits 2.
  */
 
@@ -86,6 +97,8 @@ typedef struct cc_config {
     int     registry_poll_ms;
     int     jwks_refresh_seconds;
     int     jwks_min_refresh_seconds;
+    char    session_keys[CC_CONFIG_STR_LEN];
+    int     dev_sign_in;
 } cc_config_t;
 
 /* Fills cfg with the defaults documented above. */

@@ -14,10 +14,10 @@ cc_uuid_valid(const char *s)
 {
     int  i;
 
-    if (s == NULL || strlen(s) != CC_UUID_LEN) {
+    if (s == NULL || strlen(s) != CC_UUID_STR_LEN) {
         return 0;
     }
-    for (i = 0; i < CC_UUID_LEN; i++) {
+    for (i = 0; i < CC_UUID_STR_LEN; i++) {
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (s[i] != '-') {
                 return 0;
@@ -42,10 +42,10 @@ cc_identity_set_tenant(cc_identity_t *id, const char *header)
     if (!cc_uuid_valid(header)) {
         return -1;
     }
-    for (i = 0; i < CC_UUID_LEN; i++) {
+    for (i = 0; i < CC_UUID_STR_LEN; i++) {
         id->tenant[i] = (char) tolower((unsigned char) header[i]);
     }
-    id->tenant[CC_UUID_LEN] = '\0';
+    id->tenant[CC_UUID_STR_LEN] = '\0';
     return 0;
 }
 

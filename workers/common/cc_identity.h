@@ -8,10 +8,11 @@
 
 #include <stddef.h>
 
-#define CC_UUID_LEN  36
+#include "cc_uuid.h"
+
 
 typedef struct cc_identity {
-    char         tenant[CC_UUID_LEN + 1];   /* "" = platform context */
+    char         tenant[CC_UUID_STR_LEN + 1]; /* "" = platform context */
     const char  *user;                      /* NULL when absent */
     const char  *roles;                     /* comma-separated, or NULL */
     const char  *device;

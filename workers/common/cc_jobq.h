@@ -14,9 +14,9 @@
 
 typedef struct cc_job {
     long long   id;
-    char        tenant[CC_UUID_LEN + 1];    /* "" = a platform job */
+    char        tenant[CC_UUID_STR_LEN + 1];    /* "" = a platform job */
     char        kind[64];
-    char        token[CC_UUID_LEN + 1];     /* the lease token */
+    char        token[CC_UUID_STR_LEN + 1];     /* the lease token */
     int         attempt;                    /* 1 on the first run */
     int         max_attempts;
     json_t     *payload;                    /* owned */
