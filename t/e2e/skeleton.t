@@ -27,6 +27,8 @@ my $tenant = '11111111-1111-4111-8111-111111111111';
 my $stranger = '22222222-2222-4222-8222-222222222222';
 $t->start_pg;
 $t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'Contoso')");
+my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+$t->sql("INSERT INTO tenants (id, name) VALUES ('$northwind', 'Northwind')");
 
 my $control = $t->socket_path('nginx-control');
 $t->start_worker('worker', env => {
@@ -168,6 +170,27 @@ $r = $t->https(POST => '/api/dev/sign-in', json => { tenant => $tenant, user => 
 is($r->{status}, 422, 'a malformed sign-in is refused with 422');
 
 # --- tenant paths ------------------------------------------------------------------
+
+$r = $t->https(GET => "/api/tenants/$tenant", headers => $auth);
+is($r->{status}, 200, "a caller reads its own tenant's record");
+is($r->{json}{name}, 'Contoso', '... which is its own');
+
+$r = $t->https(GET => "/api/tenants/$northwind", headers => $auth);
+is($r->{json}{error}{code}, 'tenant_mismatch', "an operator may not read another tenant's record");
+
+my $admin = { Authorization => 'Bearer ' . user_token($tenant, roles => ['global_admin'],
+                                                     oid => '0a0b0c0d-0000-4000-8000-0000000000aa') };
+$r = $t->https(GET => "/api/tenants/$northwind", headers => $admin);
+is($r->{status}, 200, "a Global Admin reads another tenant's record");
+is($r->{json}{name}, 'Northwind', '... the one the path names');
+is($t->sql("SELECT count(*) FROM audit_log WHERE tenant_id = '$northwind' "
+           . "AND action = 'cross_tenant_access' "
+           . "AND actor = 'user:0a0b0c0d-0000-4000-8000-0000000000aa'"),
+   1, "and cc-api recorded it in that tenant's audit log");
+
+$r = $t->worker_request('cc-api', 'GET', "/api/tenants/$northwind",
+                        { 'X-CC-Tenant' => $tenant, 'X-CC-Roles' => 'global_admin' });
+is($r->{status}, 403, 'cc-api itself refuses another tenant without the cross-tenant mark');
 
 $r = $t->https(GET => "/api/tenants/$stranger/sessions", headers => $auth);
 is($r->{status}, 403, "a path naming another tenant is refused");

@@ -9,6 +9,7 @@
 #include "api_health.h"
 #include "api_jobs.h"
 #include "api_session.h"
+#include "api_tenants.h"
 #include "api_probe.h"
 #include "cc_http.h"
 #include "cc_log.h"
@@ -24,6 +25,7 @@ static const cc_route_t  api_routes[] = {
     { "POST", "/api/jobs",      api_jobs_post },
     { "GET",  "/api/jobs/{id}", api_jobs_get },
     { "POST", "/api/dev/sign-in", api_session_dev_sign_in },
+    { "GET",  "/api/tenants/{tid}", api_tenants_get },
 };
 
 

@@ -20,6 +20,7 @@ static const struct {
     [CC_ERR_MALFORMED_JSON]         = { 400, "malformed_json" },
     [CC_ERR_INVALID_REQUEST]        = { 422, "invalid_request" },
     [CC_ERR_INVALID_IDENTITY]       = { 400, "invalid_identity" },
+    [CC_ERR_FORBIDDEN]              = { 403, "forbidden" },
     [CC_ERR_BODY_TOO_LARGE]         = { 413, "body_too_large" },
     [CC_ERR_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported_media_type" },
     [CC_ERR_INTERNAL]               = { 500, "internal_error" },
