@@ -1,6 +1,6 @@
 /*
- * cc-ingest: receives what device agents upload.  For now it serves only
- * /healthz and /metrics; the agent endpoints join its route table later.
+ * cc-ingest: receives what device agents upload: session registrations and
+ * telemetry batches (ingest_agent.c), besides /healthz and /metrics.
  */
 
 #include <stdlib.h>
@@ -11,9 +11,15 @@
 #include "cc_metrics.h"
 #include "cc_service.h"
 #include "cc_signal.h"
+#include "ingest_agent.h"
 
 
 #define INGEST_DRAIN_MS  10000
+
+static const cc_route_t  ingest_routes[] = {
+    { "POST", "/api/agent/register-session", ingest_register_session },
+    { "POST", "/api/agent/telemetry",        ingest_telemetry },
+};
 
 int
 main(int argc, char **argv)
@@ -25,7 +31,8 @@ main(int argc, char **argv)
 
     cc_service_init(&cfg, "cc-ingest", 0, argc, argv);
 
-    /* The database is optional until agent uploads are stored. */
+    /* Without a database only /healthz and /metrics work; the agent
+     * routes answer 503, which the agent retries. */
     pool = NULL;
     if (cfg.database_url[0] != '\0') {
         pool = cc_db_pool_create(cfg.database_url, cfg.db_pool_size,
@@ -41,8 +48,8 @@ main(int argc, char **argv)
         .svc = "cc-ingest",
         .socket_path = cfg.socket_path,
         .max_body = cfg.max_body,
-        .routes = NULL,     /* agent endpoints come with the protocol */
-        .nroutes = 0,
+        .routes = ingest_routes,
+        .nroutes = sizeof(ingest_routes) / sizeof(ingest_routes[0]),
         .app = pool,
         .healthy = NULL,
     };
