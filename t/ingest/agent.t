@@ -106,12 +106,13 @@ is($r->{status}, 400, 'a registration without a GUID session id is refused with 
 my $pk = "${contoso}_$session";
 
 sub event_item {
-    my ($item_id, $seq, $type) = @_;
+    my ($item_id, $seq, $type, %over) = @_;
     my $payload = CC::Test::json_encode({
         EventId => "ev-$seq", SessionId => $session, TenantId => $contoso,
-        Timestamp => "2026-11-23T10:00:0${seq}.1234567Z", EventType => $type // 'agent_started',
+        Timestamp => sprintf('2026-11-23T10:00:%02d.1234567Z', $seq),
+        EventType => $type // 'agent_started',
         Severity => 1, Source => 'Agent', Phase => -1, Message => "event $seq",
-        Data => { k => 'v' }, Sequence => $seq });
+        Data => { k => 'v' }, Sequence => $seq, %over });
     return { Kind => 'Event', PartitionKey => $pk, RowKey => "x_$seq",
              TelemetryItemId => $item_id, SessionTraceOrdinal => $item_id,
              PayloadJson => $payload, RequiresImmediateFlush => JSON::PP::false(),
@@ -171,6 +172,18 @@ $r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/j
 is($r->{status}, 200, 'a batch with a sequence gap is acknowledged');
 is($t->sql("SELECT string_agg(sequence::text, ',' ORDER BY sequence) FROM events WHERE session_id = '$session'"),
    '1,2,3,5,8', '... and its events are stored around the gap');
+
+is($t->sql("SELECT status || ' ' || phase FROM enrollment_sessions WHERE session_id = '$session'"),
+   'InProgress -1', 'a session without phase or terminal events is in progress');
+$r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
+           body => CC::Test::json_encode([
+               event_item(10, 10, 'esp_phase_changed', Phase => 2),
+               event_item(11, 11, 'enrollment_complete') ]));
+is($r->{status}, 200, 'a batch with a phase change and enrollment_complete is acknowledged');
+is($t->sql("SELECT status || ' ' || phase || ' ' || outcome FROM enrollment_sessions WHERE session_id = '$session'"),
+   'Succeeded 2 Succeeded', '... and the session has succeeded in the declared phase');
+is($t->sql("SELECT to_char(completed_at AT TIME ZONE 'UTC', 'HH24:MI:SS') FROM enrollment_sessions WHERE session_id = '$session'"),
+   '10:00:11', '... completed at the time of enrollment_complete');
 
 $r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
            body => '[{"Kind":');

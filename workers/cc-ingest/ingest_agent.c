@@ -360,12 +360,65 @@ store_events(PGconn *conn, const char *session, const char *rows)
 }
 
 
+/*
+ * Moves the session on from this batch's events, by the first rule of
+ * agent-protocol.md 9 that matches (enrollment_complete, then
+ * enrollment_failed, then esp_failure), takes the last phase the batch
+ * declared, and the replay watermark.  Applying a retried batch again sets
+ * the same values.
+ */
+static int
+update_session(PGconn *conn, const telemetry_t *t)
+{
+    const char  *params[3];
+
+    params[0] = t->batch->session;
+    params[1] = t->max_item;
+    params[2] = t->rows;
+    return cc_db_command(conn,
+        "WITH b AS ("
+        "    SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(sequence bigint,"
+        "           event_time timestamptz, event_type text, phase integer,"
+        "           message text, data jsonb)), "
+        "terminal AS ("
+        "    SELECT event_type, event_time,"
+        "           CASE event_type WHEN 'enrollment_complete'"
+        "                THEN 'Succeeded' ELSE 'Failed' END AS status,"
+        "           left(coalesce(message, '')"
+        "                || coalesce(' (' || (data ->> 'errorCode') || ')',"
+        "                            ''), 500) AS reason "
+        "      FROM b "
+        "     WHERE event_type IN ('enrollment_complete',"
+        "                          'enrollment_failed', 'esp_failure') "
+        "     ORDER BY array_position(ARRAY['enrollment_complete',"
+        "              'enrollment_failed', 'esp_failure'], event_type),"
+        "              sequence "
+        "     LIMIT 1), "
+        "declared AS ("
+        "    SELECT phase FROM b "
+        "     WHERE event_type IN ('esp_phase_changed', 'phase_transition')"
+        "       AND phase >= 0 "
+        "     ORDER BY sequence DESC LIMIT 1) "
+        "UPDATE enrollment_sessions s SET "
+        "    last_item_id = greatest(s.last_item_id, $2::bigint),"
+        "    updated_at = now(),"
+        "    phase = coalesce((SELECT phase FROM declared), s.phase),"
+        "    status = coalesce((SELECT status FROM terminal), s.status),"
+        "    completed_at = coalesce((SELECT event_time FROM terminal),"
+        "                            s.completed_at),"
+        "    outcome = coalesce((SELECT CASE status WHEN 'Succeeded'"
+        "                        THEN status ELSE reason END FROM terminal),"
+        "                       s.outcome) "
+        " WHERE s.session_id = $1::uuid",
+        3, params);
+}
+
+
 static int
 store_batch(PGconn *conn, void *arg)
 {
     telemetry_t         *t = arg;
     const cc_request_t  *req = t->req;
-    const char          *params[2];
     int                  rc;
 
     if (upsert_device(conn, req->identity.device,
@@ -382,14 +435,7 @@ store_batch(PGconn *conn, void *arg)
     if (store_events(conn, t->batch->session, t->rows) != 0) {
         return INGEST_TX_FAILED;
     }
-    params[0] = t->batch->session;
-    params[1] = t->max_item;
-    return cc_db_command(conn,
-        "UPDATE enrollment_sessions "
-        "   SET last_item_id = greatest(last_item_id, $2::bigint),"
-        "       updated_at = now() "
-        " WHERE session_id = $1::uuid",
-        2, params) == 0 ? 0 : INGEST_TX_FAILED;
+    return update_session(conn, t) == 0 ? 0 : INGEST_TX_FAILED;
 }
 
 
