@@ -76,6 +76,26 @@ CREATE TABLE event_sequences (
         ON DELETE CASCADE
 );
 
+-- Signals and DecisionTransitions, kept as the agent sent them (opaque to
+-- the platform: only Events drive session state, agent-protocol.md 7).
+-- The agent's own ordinals (SessionSignalOrdinal, StepIndex) are the
+-- idempotency key.
+CREATE TABLE session_trace (
+    tenant_id      uuid NOT NULL,
+    session_id     uuid NOT NULL,
+    kind           text NOT NULL
+                   CHECK (kind IN ('Signal', 'DecisionTransition')),
+    ordinal        bigint NOT NULL,
+    item_id        bigint,
+    occurred_at    timestamptz,
+    payload        jsonb NOT NULL,
+    received_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, session_id, kind, ordinal),
+    FOREIGN KEY (tenant_id, session_id)
+        REFERENCES enrollment_sessions (tenant_id, session_id)
+        ON DELETE CASCADE
+);
+
 -- Creates the partition of events for the month holding p_month, if it is
 -- missing; returns its name.  Run ahead of time by the platform (owner).
 CREATE FUNCTION cc_events_create_partition(p_month date) RETURNS text
@@ -107,6 +127,7 @@ ALTER TABLE devices ENABLE ROW LEVEL SECURITY;
 ALTER TABLE enrollment_sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE event_sequences ENABLE ROW LEVEL SECURITY;
+ALTER TABLE session_trace ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON devices
     USING (tenant_id = cc_current_tenant())
     WITH CHECK (tenant_id = cc_current_tenant());
@@ -119,6 +140,9 @@ CREATE POLICY tenant_isolation ON events
 CREATE POLICY tenant_isolation ON event_sequences
     USING (tenant_id = cc_current_tenant())
     WITH CHECK (tenant_id = cc_current_tenant());
+CREATE POLICY tenant_isolation ON session_trace
+    USING (tenant_id = cc_current_tenant())
+    WITH CHECK (tenant_id = cc_current_tenant());
 
 GRANT SELECT, INSERT, UPDATE ON devices, enrollment_sessions TO cc_app;
-GRANT SELECT, INSERT ON events, event_sequences TO cc_app;
+GRANT SELECT, INSERT ON events, event_sequences, session_trace TO cc_app;

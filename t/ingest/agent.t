@@ -143,6 +143,7 @@ TODO: {
     is($r->{status}, 413, 'a batch that inflates past 5 MiB is refused with 413 (the agent halves it)');
 }
 $t->sql("DELETE FROM event_sequences"); $t->sql("DELETE FROM events");
+$t->sql("DELETE FROM session_trace");
 
 $r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
            body => CC::Test::json_encode($batch));
@@ -154,6 +155,8 @@ like($r->{json}{processedAt} // '', qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/, 
 my %first = %{ $r->{json} };
 is($t->sql("SELECT string_agg(sequence::text, ',' ORDER BY sequence) FROM events WHERE session_id = '$session'"),
    '1,2,3', 'its three events are stored');
+is($t->sql("SELECT kind || ' ' || ordinal FROM session_trace WHERE session_id = '$session'"),
+   'Signal 0', 'its signal is kept by its ordinal');
 is($t->sql("SELECT last_item_id FROM enrollment_sessions WHERE session_id = '$session'"), 3,
    'the session records the highest telemetry item id');
 
@@ -165,7 +168,9 @@ my %again = %{ $r->{json} // {} };
 delete $again{processedAt};
 is_deeply(\%again, \%first, '... with the same acknowledgement');
 is($t->sql("SELECT count(*) FROM events WHERE session_id = '$session'"), 3,
-   '... and stores no duplicate');
+   '... and stores no duplicate event');
+is($t->sql("SELECT count(*) FROM session_trace WHERE session_id = '$session'"), 1,
+   '... nor a duplicate signal');
 
 $r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
            body => CC::Test::json_encode([ event_item(7, 5), event_item(9, 8) ]));

@@ -161,6 +161,13 @@ test_batch(void)
            "unknown Kinds and unparsable payloads are skipped, not refused");
     is_int((long long) json_array_size(b.events), 2, "two events to store");
     is_int(b.max_item_id, 3, "the watermark is the highest accepted item");
+    is_int((long long) json_array_size(b.trace), 2,
+           "a Signal and a DecisionTransition to keep");
+    row = json_array_get(b.trace, 1);
+    is_str(json_string_value(json_object_get(row, "kind")),
+           "DecisionTransition", "a trace row carries its Kind");
+    is_int(json_integer_value(json_object_get(row, "ordinal")), 1,
+           "and the StepIndex as its ordinal");
     row = json_array_get(b.events, 1);
     is_int(json_integer_value(json_object_get(row, "sequence")), 2,
            "an event row carries its Sequence");
@@ -187,6 +194,14 @@ test_batch(void)
     items = json_pack("[o]", item("Event", "nonsense", 0, EVENT(1)));
     is_int(ingest_batch_read(items, TENANT, &b, &why), INGEST_BATCH_MALFORMED,
            "an unparsable PartitionKey is malformed");
+    json_decref(items);
+
+    items = json_pack("[o]", item("Signal", TENANT "_" SESSION, 0,
+                                  "{\"Kind\":\"HelloResolved\"}"));
+    is_int(ingest_batch_read(items, TENANT, &b, &why), INGEST_BATCH_OK,
+           "a Signal without its ordinal does not refuse the batch");
+    is_int((long long) b.accepted, 0, "but is skipped");
+    ingest_batch_free(&b);
     json_decref(items);
 
     items = json_array();

@@ -290,6 +290,7 @@ typedef struct {
     const cc_request_t  *req;
     ingest_batch_t      *batch;
     char                *rows;      /* b->events as JSON text */
+    char                *trace;     /* b->trace as JSON text */
     char                 max_item[24];
 } telemetry_t;
 
@@ -356,6 +357,27 @@ store_events(PGconn *conn, const char *session, const char *rows)
         "       i.event_id, i.event_time, i.event_type, i.severity,"
         "       i.source, i.phase, i.message, i.data "
         "  FROM items i JOIN fresh f USING (sequence)",
+        2, params);
+}
+
+
+/* Stores the Signals and DecisionTransitions not stored yet, keyed by the
+ * agent's own ordinals (agent-protocol.md 7, Idempotency). */
+static int
+store_trace(PGconn *conn, const char *session, const char *rows)
+{
+    const char  *params[2];
+
+    params[0] = session;
+    params[1] = rows;
+    return cc_db_command(conn,
+        "INSERT INTO session_trace (tenant_id, session_id, kind, ordinal,"
+        "                           item_id, occurred_at, payload) "
+        "SELECT cc_current_tenant(), $1::uuid, x.kind, x.ordinal, x.item_id,"
+        "       x.occurred_at, x.payload "
+        "  FROM jsonb_to_recordset($2::jsonb) AS x(kind text, ordinal bigint,"
+        "       item_id bigint, occurred_at timestamptz, payload jsonb) "
+        "ON CONFLICT DO NOTHING",
         2, params);
 }
 
@@ -432,7 +454,9 @@ store_batch(PGconn *conn, void *arg)
     if (rc != 0) {
         return rc;
     }
-    if (store_events(conn, t->batch->session, t->rows) != 0) {
+    if (store_events(conn, t->batch->session, t->rows) != 0
+        || store_trace(conn, t->batch->session, t->trace) != 0)
+    {
         return INGEST_TX_FAILED;
     }
     return update_session(conn, t) == 0 ? 0 : INGEST_TX_FAILED;
@@ -538,11 +562,13 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
     t.req = req;
     t.batch = &b;
     t.rows = json_dumps(b.events, JSON_COMPACT);
+    t.trace = json_dumps(b.trace, JSON_COMPACT);
     snprintf(t.max_item, sizeof(t.max_item), "%lld", b.max_item_id);
-    rc = t.rows != NULL
+    rc = t.rows != NULL && t.trace != NULL
          ? cc_db_tenant_tx(req->app, req->identity.tenant, store_batch, &t)
          : INGEST_TX_FAILED;
     free(t.rows);
+    free(t.trace);
 
     if (rc == INGEST_TX_OTHER_DEVICE) {
         refuse(rep, 403, "session_of_another_device",

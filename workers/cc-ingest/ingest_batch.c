@@ -145,6 +145,40 @@ event_row(const char *payload_json, json_int_t item_id)
 }
 
 
+/*
+ * The row for a Signal (keyed by SessionSignalOrdinal) or a
+ * DecisionTransition (keyed by StepIndex), or NULL when the payload does
+ * not parse or lacks its ordinal.
+ */
+static json_t *
+trace_row(const char *kind, const char *payload_json, json_int_t item_id)
+{
+    json_t      *p, *ordinal, *row;
+    const char  *at;
+
+    p = json_loads(payload_json, 0, NULL);
+    if (p == NULL) {
+        return NULL;
+    }
+    ordinal = json_object_get(p, strcmp(kind, "Signal") == 0
+                                 ? "SessionSignalOrdinal" : "StepIndex");
+    if (!json_is_object(p) || !json_is_integer(ordinal)
+        || json_integer_value(ordinal) < 0)
+    {
+        json_decref(p);
+        return NULL;
+    }
+    row = json_pack("{s:s,s:O,s:I,s:O}", "kind", kind, "ordinal", ordinal,
+                    "item_id", item_id, "payload", p);
+    at = member_string(p, "OccurredAtUtc");
+    if (row != NULL && ingest_is_timestamp(at)) {
+        json_object_set_new(row, "occurred_at", json_string(at));
+    }
+    json_decref(p);
+    return row;
+}
+
+
 /* Checks the one PartitionKey of the batch; fills b->tenant/session. */
 static ingest_batch_result_t
 read_partition_key(json_t *item, const char *tenant, ingest_batch_t *b,
@@ -190,9 +224,15 @@ read_item(json_t *item, ingest_batch_t *b)
             return;
         }
         json_array_append_new(b->events, row);
-    } else if (strcmp(kind, "Signal") != 0
-               && strcmp(kind, "DecisionTransition") != 0)
+    } else if (strcmp(kind, "Signal") == 0
+               || strcmp(kind, "DecisionTransition") == 0)
     {
+        row = trace_row(kind, payload, item_id);
+        if (row == NULL) {
+            return;
+        }
+        json_array_append_new(b->trace, row);
+    } else {
         return;
     }
     b->accepted++;
@@ -235,7 +275,9 @@ ingest_batch_read(json_t *items, const char *tenant, ingest_batch_t *b,
     }
 
     b->events = json_array();
-    if (b->events == NULL) {
+    b->trace = json_array();
+    if (b->events == NULL || b->trace == NULL) {
+        ingest_batch_free(b);
         *why = "out of memory";
         return INGEST_BATCH_MALFORMED;
     }
@@ -251,5 +293,7 @@ void
 ingest_batch_free(ingest_batch_t *b)
 {
     json_decref(b->events);
+    json_decref(b->trace);
     b->events = NULL;
+    b->trace = NULL;
 }

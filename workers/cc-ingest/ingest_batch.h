@@ -24,7 +24,8 @@ typedef enum {
 typedef struct ingest_batch {
     char        tenant[CC_UUID_STR_LEN + 1];
     char        session[CC_UUID_STR_LEN + 1];
-    json_t     *events;         /* rows to store: an array of objects */
+    json_t     *events;         /* Event rows to store: objects */
+    json_t     *trace;          /* Signal and DecisionTransition rows */
     size_t      received;       /* items in the batch */
     size_t      accepted;       /* items of a known Kind that parsed */
     long long   max_item_id;    /* highest TelemetryItemId, -1 if none */
@@ -32,7 +33,7 @@ typedef struct ingest_batch {
 
 /*
  * Reads items (the parsed body) for the certificate's tenant.  On OK the
- * caller owns b->events (ingest_batch_free).  *why is a fixed message for
+ * caller owns b->events and b->trace (ingest_batch_free).  *why is a fixed message for
  * the refusal; it never quotes the body.
  */
 ingest_batch_result_t ingest_batch_read(json_t *items, const char *tenant,
