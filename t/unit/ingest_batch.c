@@ -121,6 +121,15 @@ test_timestamps(void)
     ok(!ingest_is_timestamp("2026-03-17T08:02:11.Z"), "an empty fraction");
     ok(!ingest_is_timestamp("2026-03-17T08:02:11Zjunk"), "trailing bytes");
     ok(!ingest_is_timestamp("yesterday"), "words");
+    ok(ingest_is_timestamp("2028-02-29T00:00:00Z"), "a leap day");
+    ok(!ingest_is_timestamp("2026-02-29T00:00:00Z"),
+       "February 29 of a common year is refused");
+    ok(!ingest_is_timestamp("2026-04-31T00:00:00Z"), "April 31 is refused");
+    ok(!ingest_is_timestamp("2026-13-01T00:00:00Z"), "month 13 is refused");
+    ok(!ingest_is_timestamp("0000-01-01T00:00:00Z"), "year 0 is refused");
+    ok(!ingest_is_timestamp("2026-01-01T24:00:00Z"), "hour 24 is refused");
+    ok(!ingest_is_timestamp("2026-01-01T00:00:00+16:00"),
+       "an offset PostgreSQL refuses is refused");
     ok(!ingest_is_timestamp(NULL), "nothing");
 }
 

@@ -46,6 +46,46 @@ digits(const char *s, int n)
 }
 
 
+/* The value of n digits at s (which digits() has checked). */
+static int
+number(const char *s, int n)
+{
+    int  v = 0;
+
+    while (n-- > 0) {
+        v = v * 10 + (*s++ - '0');
+    }
+    return v;
+}
+
+
+/* True when the date and time fields are ones PostgreSQL accepts: a value
+ * it refuses would fail the whole batch, and the agent would resend that
+ * batch forever. */
+static int
+fields_in_range(const char *s)
+{
+    static const int  days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+                                 30, 31 };
+    int               year, month, day, leap;
+
+    year = number(s, 4);
+    month = number(s + 5, 2);
+    day = number(s + 8, 2);
+    if (year < 1 || month < 1 || month > 12 || day < 1
+        || day > days[month - 1])
+    {
+        return 0;
+    }
+    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month == 2 && day == 29 && !leap) {
+        return 0;
+    }
+    return number(s + 11, 2) < 24 && number(s + 14, 2) < 60
+           && number(s + 17, 2) < 60;
+}
+
+
 int
 ingest_is_timestamp(const char *s)
 {
@@ -54,7 +94,7 @@ ingest_is_timestamp(const char *s)
         || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-'
         || !digits(s + 8, 2) || s[10] != 'T' || !digits(s + 11, 2)
         || s[13] != ':' || !digits(s + 14, 2) || s[16] != ':'
-        || !digits(s + 17, 2))
+        || !digits(s + 17, 2) || !fields_in_range(s))
     {
         return 0;
     }
@@ -73,7 +113,8 @@ ingest_is_timestamp(const char *s)
     }
     if (*s == '+' || *s == '-') {
         return digits(s + 1, 2) && s[3] == ':' && digits(s + 4, 2)
-               && s[6] == '\0';
+               && s[6] == '\0' && number(s + 1, 2) <= 15
+               && number(s + 4, 2) < 60;
     }
     return *s == '\0';
 }
