@@ -94,6 +94,14 @@ typedef struct {
     ngx_str_t                     cookie_name;
     cc_session_keyring_t         *keyring;
     ngx_str_t                     origin;
+
+    /*
+     * The one tenant whose users may hold global_admin (lower case; empty:
+     * none).  App roles of a multi-tenant Entra app can be assigned by
+     * every customer's own administrators, so the role means nothing from
+     * any other tenant.
+     */
+    ngx_str_t                     platform_tenant;
 } ngx_http_cc_auth_loc_conf_t;
 
 

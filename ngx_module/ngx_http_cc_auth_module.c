@@ -51,6 +51,10 @@ static void ngx_http_cc_auth_set_variable(ngx_http_variable_value_t *v,
 
 static void *ngx_http_cc_auth_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_cc_auth_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_cc_auth_platform_tenant(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_cc_auth_limit_roles(ngx_http_request_t *r,
+    ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx);
 static char *ngx_http_cc_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_cc_auth_check_mode(ngx_conf_t *cf,
@@ -176,6 +180,13 @@ static ngx_command_t  ngx_http_cc_auth_commands[] = {
       ngx_http_cc_auth_origin,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_cc_auth_loc_conf_t, origin),
+      NULL },
+
+    { ngx_string("cc_auth_platform_tenant"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_cc_auth_platform_tenant,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_cc_auth_loc_conf_t, platform_tenant),
       NULL },
 
       ngx_null_command
@@ -309,7 +320,8 @@ ngx_http_cc_auth_handler(ngx_http_request_t *r)
     rc = ngx_http_cc_auth_authenticate(r, alcf, ctx);
 
     if (rc == NGX_OK) {
-        return NGX_DECLINED;
+        return ngx_http_cc_auth_limit_roles(r, alcf, ctx) == NGX_OK
+               ? NGX_DECLINED : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->method = NGX_HTTP_CC_AUTH_METHOD_NONE;
@@ -637,6 +649,7 @@ ngx_http_cc_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                              "cc_session");
     ngx_conf_merge_ptr_value(conf->keyring, prev->keyring, NULL);
     ngx_conf_merge_str_value(conf->origin, prev->origin, "");
+    ngx_conf_merge_str_value(conf->platform_tenant, prev->platform_tenant, "");
 
     if (ngx_http_cc_auth_check_mode(cf, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
@@ -713,7 +726,7 @@ ngx_http_cc_auth_build_policy(ngx_conf_t *cf,
         conf->policy.n_audiences = lists[1]->nelts;
     }
 
-    len = 2 * NGX_OFF_T_LEN + 4 + CC_SHA256_LEN;
+    len = 2 * NGX_OFF_T_LEN + NGX_INT_T_LEN + 5 + CC_SHA256_LEN;
 
     for (i = 0; i < 2; i++) {
         s = lists[i] ? lists[i]->elts : NULL;
@@ -740,7 +753,9 @@ ngx_http_cc_auth_build_policy(ngx_conf_t *cf,
         *p++ = '\n';
     }
 
-    p = ngx_sprintf(p, "%T %uz\n", conf->leeway, conf->max_token_size);
+    /* a token cached where the tenant is not checked is no hit where it is */
+    p = ngx_sprintf(p, "%T %uz %i\n", conf->leeway, conf->max_token_size,
+                    conf->tenant_check);
 
     if (conf->jwks) {
         p = ngx_cpymem(p, conf->jwks->digest, CC_SHA256_LEN);
@@ -1141,4 +1156,108 @@ ngx_http_cc_auth_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_cc_auth_free_process_keys();
     ngx_http_cc_auth_free_digest();
+}
+
+
+/*
+ * Drops global_admin from the roles of anyone outside the platform tenant
+ * (ngx_http_cc_auth.h says why), before any variable, upstream header or
+ * later module sees them.
+ */
+
+static ngx_int_t
+ngx_http_cc_auth_limit_roles(ngx_http_request_t *r,
+    ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx)
+{
+    u_char     *p, *start, *end, *out;
+    size_t      len;
+    ngx_str_t   role = ngx_string("global_admin");
+
+    if (alcf->platform_tenant.len
+        && ctx->tenant_id.len == alcf->platform_tenant.len
+        && ngx_strncasecmp(ctx->tenant_id.data, alcf->platform_tenant.data,
+                           ctx->tenant_id.len)
+           == 0)
+    {
+        return NGX_OK;
+    }
+
+    out = ngx_pnalloc(r->pool, ctx->roles.len + 1);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = 0;
+    end = ctx->roles.data + ctx->roles.len;
+
+    for (start = ctx->roles.data; start < end; start = p + 1) {
+        p = ngx_strlchr(start, end, ',');
+        if (p == NULL) {
+            p = end;
+        }
+
+        if ((size_t) (p - start) == role.len
+            && ngx_strncmp(start, role.data, role.len) == 0)
+        {
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "cc auth: global_admin ignored for tenant %V, "
+                          "which is not the platform tenant",
+                          &ctx->tenant_id);
+            continue;
+        }
+
+        if (len) {
+            out[len++] = ',';
+        }
+
+        ngx_memcpy(out + len, start, p - start);
+        len += p - start;
+    }
+
+    ctx->roles.data = out;
+    ctx->roles.len = len;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_cc_auth_platform_tenant(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_cc_auth_loc_conf_t *alcf = conf;
+
+    u_char     *guid;
+    ngx_str_t  *value;
+
+    if (alcf->platform_tenant.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&alcf->platform_tenant, "");
+        return NGX_CONF_OK;
+    }
+
+    guid = ngx_pnalloc(cf->pool, CC_UUID_STR_LEN + 1);
+    if (guid == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (cc_uuid_normalise((char *) value[1].data, value[1].len,
+                          (char *) guid)
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" is not a tenant id (a GUID) or \"off\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->platform_tenant.data = guid;
+    alcf->platform_tenant.len = CC_UUID_STR_LEN;
+
+    return NGX_CONF_OK;
 }

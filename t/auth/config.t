@@ -100,6 +100,11 @@ refused('', 'cc_auth_tenant_check maybe;', qr/invalid value "maybe" in "cc_auth_
         'tenant check neither on nor off');
 refused('', 'cc_auth maybe;', qr/cc_auth "maybe": off, bearer, cookie, device or bearer_or_cookie expected/,
         'unknown method');
+accepted('', "cc_auth bearer; $bearer cc_auth_platform_tenant 11111111-1111-4111-8111-111111111111;",
+         'a platform tenant given as a GUID');
+accepted('', "cc_auth bearer; $bearer cc_auth_platform_tenant off;", 'no platform tenant');
+refused('', "cc_auth bearer; $bearer cc_auth_platform_tenant contoso;",
+        qr/"contoso" is not a tenant id \(a GUID\) or "off"/, 'a platform tenant that is not a GUID');
 refused('', "cc_auth bearer; $bearer cc_auth_leeway 301s;",
         qr/"cc_auth_leeway" directive must not exceed 300s/, 'leeway over 300s');
 refused('', "cc_auth bearer; $bearer cc_auth_leeway soon;",

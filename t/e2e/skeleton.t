@@ -27,6 +27,7 @@ my $tenant = '11111111-1111-4111-8111-111111111111';
 my $stranger = '22222222-2222-4222-8222-222222222222';
 $t->start_pg;
 $t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'Contoso')");
+$t->set_var(PLATFORM_TENANT => $tenant);     # Contoso runs the platform
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 $t->sql("INSERT INTO tenants (id, name) VALUES ('$northwind', 'Northwind')");
 
@@ -40,7 +41,8 @@ $t->start_worker('worker', env => {
 });
 $t->start_worker('ingest');
 $t->start_worker('api', env => { CC_DEV_SIGN_IN => 'on',
-                                 CC_SESSION_KEYS => $t->session_keys });
+                                 CC_SESSION_KEYS => $t->session_keys,
+                                 CC_PLATFORM_TENANT => $tenant });
 
 open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
 $t->start_nginx(do { local $/; <$fh> });
@@ -187,6 +189,23 @@ is($t->sql("SELECT count(*) FROM audit_log WHERE tenant_id = '$northwind' "
            . "AND action = 'cross_tenant_access' "
            . "AND actor = 'user:0a0b0c0d-0000-4000-8000-0000000000aa'"),
    1, "and cc-api recorded it in that tenant's audit log");
+
+# App roles of a multi-tenant app can be assigned by any customer's own
+# administrators: global_admin counts only in the platform tenant.
+my $forged = { Authorization => 'Bearer ' . user_token($northwind, roles => ['global_admin'],
+                                                      oid => '0a0b0c0d-0000-4000-8000-0000000000bb') };
+$r = $t->https(GET => "/api/tenants/$tenant", headers => $forged);
+is($r->{json}{error}{code}, 'tenant_mismatch',
+   "global_admin from a customer's tenant opens no other tenant");
+$r = $t->https(GET => "/api/tenants/$northwind", headers => $forged);
+is($r->{status}, 200, '... while its own tenant still works');
+ok(scalar $t->grep_log('nginx-error', qr/global_admin ignored for tenant $northwind/),
+   '... and nginx logged why the role was ignored');
+
+$r = $t->https(POST => '/api/dev/sign-in', json => {
+    tenant => $northwind, user => '0a0b0c0d-0000-4000-8000-0000000000bb',
+    roles => ['global_admin'] });
+is($r->{status}, 422, 'the development sign-in mints global_admin only in the platform tenant');
 
 $r = $t->worker_request('cc-api', 'GET', "/api/tenants/$northwind",
                         { 'X-CC-Tenant' => $tenant, 'X-CC-Roles' => 'global_admin' });

@@ -12,6 +12,7 @@
 
 #include "api_session.h"
 #include "cc_db.h"
+#include "cc_identity.h"
 #include "cc_log.h"
 
 #define SESSION_COOKIE       "cc_session"
@@ -163,10 +164,15 @@ api_session_dev_sign_in(cc_request_t *req, cc_reply_t *rep)
         return;
     }
     memset(&s, 0, sizeof(s));
-    if (req->json == NULL || read_sign_in(req->json, &s, &tenant, &row.ttl) != 0) {
+    if (req->json == NULL || read_sign_in(req->json, &s, &tenant, &row.ttl) != 0
+        || ((s.roles & CC_ROLE_GLOBAL_ADMIN)
+            && !cc_identity_is_platform_tenant(tenant,
+                                               app->cfg->platform_tenant)))
+    {
         cc_reply_error(rep, CC_ERR_INVALID_REQUEST,
                        "give tenant and user as UUIDs, roles as an array of "
-                       "role names and, optionally, ttl in seconds (%d..%d)",
+                       "role names (global_admin only in the platform "
+                       "tenant) and, optionally, ttl in seconds (%d..%d)",
                        SESSION_TTL_MIN, SESSION_TTL_MAX);
         return;
     }

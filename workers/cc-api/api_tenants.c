@@ -67,11 +67,15 @@ read_tenant(PGconn *conn, void *arg)
 }
 
 
-/* 1 when the caller may read tid: its own tenant, or a Global Admin. */
+/*
+ * 1 when the caller may read tid: its own tenant, or a Global Admin of the
+ * platform tenant (nginx says so too: X-CC-Cross-Tenant).
+ */
 static int
 may_read(const cc_request_t *req, const char *tid, int *cross_tenant)
 {
-    const char  *flag;
+    const api_app_t  *app = req->app;
+    const char       *flag;
 
     *cross_tenant = strcmp(tid, req->identity.tenant) != 0;
     if (!*cross_tenant) {
@@ -79,7 +83,9 @@ may_read(const cc_request_t *req, const char *tid, int *cross_tenant)
     }
     flag = cc_request_header(req, "X-CC-Cross-Tenant");
     return flag != NULL && strcmp(flag, "1") == 0
-           && cc_identity_has_role(&req->identity, "global_admin");
+           && cc_identity_has_role(&req->identity, "global_admin")
+           && cc_identity_is_platform_tenant(req->identity.tenant,
+                                             app->cfg->platform_tenant);
 }
 
 

@@ -67,6 +67,7 @@ static const cc_key_t  cc_keys[] = {
       1, 604800 },
     { "CC_JWKS_MIN_REFRESH_SECONDS", CC_KEY_INT,
       CC_NUM(jwks_min_refresh_seconds), 0, 86400 },
+    { "CC_PLATFORM_TENANT",     CC_KEY_STRING, CC_STR(platform_tenant), 0, 0 },
     { "CC_SESSION_KEYS",        CC_KEY_PATH,   CC_STR(session_keys), 0, 0 },
     { "CC_DEV_SIGN_IN",         CC_KEY_SWITCH, CC_NUM(dev_sign_in), 0, 0 },
 };

@@ -56,6 +56,11 @@
  *
  * Sessions (cc-api):
  *
+ *   CC_PLATFORM_TENANT          the one tenant whose users may act as Global
+ *                               Admins (a GUID).  Unset: nobody may, since
+ *                               every customer's administrators can assign
+ *                               the app's roles in their own tenant.
+ *
  *   CC_SESSION_KEYS             the session-cookie keyring file (lib/
  *                               cc_session.h's format; `ccctl session
  *                               keygen`), shared with nginx.
@@ -97,6 +102,7 @@ typedef struct cc_config {
     int     registry_poll_ms;
     int     jwks_refresh_seconds;
     int     jwks_min_refresh_seconds;
+    char    platform_tenant[CC_CONFIG_STR_LEN];
     char    session_keys[CC_CONFIG_STR_LEN];
     int     dev_sign_in;
 } cc_config_t;

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cc_identity.h"
 
@@ -73,4 +74,12 @@ cc_identity_has_role(const cc_identity_t *id, const char *role)
         }
     }
     return 0;
+}
+
+
+int
+cc_identity_is_platform_tenant(const char *tenant, const char *platform_tenant)
+{
+    return platform_tenant[0] != '\0' && cc_uuid_valid(platform_tenant)
+           && strcasecmp(tenant, platform_tenant) == 0;
 }

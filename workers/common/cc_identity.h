@@ -31,4 +31,11 @@ int cc_identity_set_tenant(cc_identity_t *id, const char *header);
 /* True when roles (comma-separated) contains role exactly. */
 int cc_identity_has_role(const cc_identity_t *id, const char *role);
 
+/*
+ * True when tenant (a GUID, any case) is platform_tenant, the one tenant
+ * whose users may be Global Admins; false when platform_tenant is empty.
+ */
+int cc_identity_is_platform_tenant(const char *tenant,
+                                   const char *platform_tenant);
+
 #endif /* CC_IDENTITY_H */

@@ -375,6 +375,7 @@ sub conf_vars {
         CONTROL_SOCK => $self->socket_path('nginx-control'),
         LOGIN_URL   => 'https://login.microsoftonline.com',
         CLIENT_ID   => $DEMO_CLIENT_ID,
+        PLATFORM_TENANT => 'off',
         # computed only when a template uses them
         ORIGIN      => sub { 'https://localhost:' . $self->port('https') },
         SESSION_KEYS => sub { $self->session_keys },
