@@ -147,9 +147,10 @@ ngx_http_cc_auth_memo(ngx_http_request_t *r)
 
 
 /*
- * The copy grows at most a few times (each time to the new token's size),
- * and never past NGX_HTTP_CC_AUTH_MEMO_MAX, however many tokens a
- * connection sends.
+ * One buffer of NGX_HTTP_CC_AUTH_MEMO_MAX bytes per connection, allocated
+ * on first use: each token overwrites the last, and what is left of a
+ * longer earlier one is wiped, so the connection never holds more than the
+ * one copy its cleanup wipes.
  */
 
 static void
@@ -183,16 +184,18 @@ ngx_http_cc_auth_remember_digest(ngx_http_request_t *r,
         cln->handler = ngx_http_cc_auth_memo_cleanup;
     }
 
-    if (memo->size < token->len) {
-        memo->len = 0;
-        memo->token = ngx_pnalloc(pool, token->len);
-
+    if (memo->token == NULL) {
+        memo->token = ngx_pnalloc(pool, NGX_HTTP_CC_AUTH_MEMO_MAX);
         if (memo->token == NULL) {
-            memo->size = 0;
             return;
         }
 
-        memo->size = token->len;
+        memo->size = NGX_HTTP_CC_AUTH_MEMO_MAX;
+    }
+
+    if (memo->len > token->len) {
+        ngx_explicit_memzero(memo->token + token->len,
+                             memo->len - token->len);
     }
 
     ngx_memcpy(memo->token, token->data, token->len);
