@@ -93,7 +93,7 @@ test-unit: unit
 # The unit tests, and the integration tests that drive the workers, with
 # everything built under ASan/UBSan; LeakSanitizer makes a leaking worker
 # exit non-zero, which the harness reports as a failed test.
-ASAN_TESTS ?= build-asan/t/unit t/api t/jobs t/e2e
+ASAN_TESTS ?= build-asan/t/unit t/api t/jobs t/e2e t/ingest t/sync
 test-asan:
 	$(MAKE) SANITIZE=1 unit workers module ccctl
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \

@@ -229,6 +229,12 @@ $r = $t->https(POST => '/api/jobs', body => 'x' x (2 * 1024 * 1024),
 is($r->{status}, 413, 'oversized body refused with 413 by nginx');
 is($r->{json}{error}{code}, 'body_too_large', 'oversized body has a stable code');
 
+$r = $t->https(POST => '/api/jobs', body => "\x1f\x8b\x08 not for cc-api",
+               headers => { %$auth, 'Content-Type' => 'application/json',
+                            'Content-Encoding' => 'gzip' });
+is($r->{status}, 415, 'an encoded body is refused where no handler decodes one');
+is($r->{json}{error}{code}, 'unsupported_media_type', '... with a stable code');
+
 $r = $t->https(GET => '/api/no-such-thing', headers => $auth);
 is($r->{status}, 404, 'unknown API route is 404');
 is($r->{json}{error}{code}, 'not_found', 'unknown API route has a stable code');

@@ -52,6 +52,7 @@ main(int argc, char **argv)
         .nroutes = sizeof(ingest_routes) / sizeof(ingest_routes[0]),
         .app = pool,
         .healthy = NULL,
+        .accept_encoded_bodies = 1,     /* gzip telemetry */
     };
     srv = cc_http_start(&http);
     if (srv == NULL) {

@@ -196,7 +196,7 @@ method_has_body(const char *method)
 
 /* Content-Type and JSON checks for a body; 0 when the handler may run. */
 static int
-accept_body(cc_request_t *req, cc_reply_t *rep)
+accept_body(cc_http_server_t *srv, cc_request_t *req, cc_reply_t *rep)
 {
     json_error_t  jerr;
 
@@ -206,6 +206,14 @@ accept_body(cc_request_t *req, cc_reply_t *rep)
     if (!cc_http_is_json_type(cc_request_header(req, "Content-Type"))) {
         cc_reply_error(rep, CC_ERR_UNSUPPORTED_MEDIA_TYPE,
                        "request bodies must be application/json");
+        return -1;
+    }
+    if (cc_request_header(req, "Content-Encoding") != NULL) {
+        if (srv->cfg.accept_encoded_bodies) {
+            return 0;   /* agents gzip telemetry: the handler decodes it */
+        }
+        cc_reply_error(rep, CC_ERR_UNSUPPORTED_MEDIA_TYPE,
+                       "encoded request bodies are not accepted here");
         return -1;
     }
     req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
@@ -249,7 +257,7 @@ answer_routed(cc_http_server_t *srv, cc_request_t *req, cc_reply_t *rep)
     req->identity.roles = cc_request_header(req, "X-CC-Roles");
     req->identity.device = cc_request_header(req, "X-CC-Device");
 
-    if (accept_body(req, rep) != 0) {
+    if (accept_body(srv, req, rep) != 0) {
         return;
     }
 

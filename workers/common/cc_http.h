@@ -36,6 +36,9 @@ typedef struct cc_http_config {
     const cc_route_t   *routes;
     size_t              nroutes;
     void               *app;
+    /* Non-zero: a body with a Content-Encoding reaches the handler as sent
+     * (req->json NULL) for it to decode; zero: such a body is 415. */
+    int                 accept_encoded_bodies;
     /* Decides /healthz: non-zero = healthy.  NULL = always healthy. */
     int               (*healthy)(void *app);
     /* Adds members to /healthz's answer (may be NULL), with its own context:
