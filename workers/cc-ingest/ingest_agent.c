@@ -25,6 +25,7 @@
 #include "cc_identity.h"
 #include "cc_log.h"
 #include "ingest_agent.h"
+#include "ingest_app.h"
 #include "ingest_batch.h"
 #include "ingest_gzip.h"
 
@@ -53,7 +54,9 @@ refuse(cc_reply_t *rep, int status, const char *code, const char *message)
 static int
 identified(const cc_request_t *req, cc_reply_t *rep)
 {
-    if (req->app == NULL) {
+    const ingest_app_t  *app = req->app;
+
+    if (app->pool == NULL) {
         refuse(rep, 503, "unavailable", "no database is configured");
         return 0;
     }
@@ -66,6 +69,13 @@ identified(const cc_request_t *req, cc_reply_t *rep)
         return 0;
     }
     return 1;
+}
+
+
+static cc_db_pool_t *
+app_pool(const cc_request_t *req)
+{
+    return ((const ingest_app_t *) req->app)->pool;
 }
 
 
@@ -262,8 +272,8 @@ ingest_register_session(cc_request_t *req, cc_reply_t *rep)
         return;
     }
 
-    rc = cc_db_tenant_tx(req->app, req->identity.tenant, store_registration,
-                         &r);
+    rc = cc_db_tenant_tx(app_pool(req), req->identity.tenant,
+                         store_registration, &r);
     free(r.os);
     if (rc == INGEST_TX_OTHER_DEVICE) {
         refuse(rep, 403, "session_of_another_device",
@@ -565,7 +575,8 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
     t.trace = json_dumps(b.trace, JSON_COMPACT);
     snprintf(t.max_item, sizeof(t.max_item), "%lld", b.max_item_id);
     rc = t.rows != NULL && t.trace != NULL
-         ? cc_db_tenant_tx(req->app, req->identity.tenant, store_batch, &t)
+         ? cc_db_tenant_tx(app_pool(req), req->identity.tenant,
+                           store_batch, &t)
          : INGEST_TX_FAILED;
     free(t.rows);
     free(t.trace);

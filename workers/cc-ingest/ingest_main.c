@@ -12,6 +12,7 @@
 #include "cc_service.h"
 #include "cc_signal.h"
 #include "ingest_agent.h"
+#include "ingest_app.h"
 
 
 #define INGEST_DRAIN_MS  10000
@@ -28,6 +29,7 @@ main(int argc, char **argv)
     cc_http_config_t   http;
     cc_http_server_t  *srv;
     cc_db_pool_t      *pool;
+    ingest_app_t       app;
 
     cc_service_init(&cfg, "cc-ingest", 0, argc, argv);
 
@@ -44,13 +46,18 @@ main(int argc, char **argv)
         cc_metrics_add_collector(cc_db_pool_collect, pool);
     }
 
+    app = (ingest_app_t) {
+        .pool = pool,
+        .cfg = &cfg,
+    };
+
     http = (cc_http_config_t) {
         .svc = "cc-ingest",
         .socket_path = cfg.socket_path,
         .max_body = cfg.max_body,
         .routes = ingest_routes,
         .nroutes = sizeof(ingest_routes) / sizeof(ingest_routes[0]),
-        .app = pool,
+        .app = &app,
         .healthy = NULL,
         .accept_encoded_bodies = 1,     /* gzip telemetry */
     };

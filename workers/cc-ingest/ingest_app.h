@@ -1,0 +1,19 @@
+/*
+ * What every cc-ingest handler reaches through its request's app pointer:
+ * the database pool and the worker's configuration.  Each concern that
+ * needs state of its own (caches, clients) adds one member here and sets
+ * it up in ingest_main.c.
+ */
+
+#ifndef INGEST_APP_H
+#define INGEST_APP_H
+
+#include "cc_config.h"
+#include "cc_db.h"
+
+typedef struct ingest_app_s {
+    cc_db_pool_t       *pool;           /* NULL without a database */
+    const cc_config_t  *cfg;
+} ingest_app_t;
+
+#endif /* INGEST_APP_H */
