@@ -30,6 +30,10 @@ our @ISA = ('CC::Stack');
 our @EXPORT_OK = qw(json_decode json_encode);
 
 my @live;
+my $last_death;
+
+# The message of a die outside any eval, for the failure report.
+$SIG{__DIE__} = sub { $last_death = $_[0] unless $^S };
 
 sub new {
     my ($class, %opt) = @_;
@@ -158,15 +162,34 @@ sub teardown {
         system('rm', '-rf', $self->dir);
         return;
     }
-    Test::More::diag("kept test directory: " . $self->dir);
+    my @report = ("kept test directory: " . $self->dir);
+    push @report, "died: $last_death" if defined $last_death;
+    my @details = Test::More->builder->details;
+    for my $n (grep { !$details[$_]{ok} } 0 .. $#details) {
+        push @report, sprintf('not ok %d - %s', $n + 1, $details[$n]{name} // '');
+    }
     for my $log (sort glob($self->dir . '/logs/*.log')) {
         open my $fh, '<', $log or next;
         my @lines = <$fh>;
         next unless @lines;
         my @tail = @lines > 25 ? @lines[-25 .. -1] : @lines;
-        Test::More::diag("--- tail of $log");
-        Test::More::diag($_) for map { chomp; $_ } @tail;
+        push @report, "--- tail of $log", map { chomp; $_ } @tail;
     }
+    Test::More::diag($_) for @report;
+    write_report(@report);
+}
+
+# With CC_TEST_REPORT set (tools/run-tests.sh sets it), a failing test also
+# leaves its diagnostics there, so the runner can print every failure again
+# after prove's summary, where a CI log's tail shows them.
+sub write_report {
+    my (@lines) = @_;
+    my $dir = $ENV{CC_TEST_REPORT} or return;
+    my $name = $0;
+    $name =~ s{[^A-Za-z0-9_.-]+}{_}g;
+    open my $fh, '>>', "$dir/$name.txt" or return;
+    print $fh "=== $0\n", map { "$_\n" } @lines;
+    close $fh;
 }
 
 sub DESTROY { $_[0]->teardown }
