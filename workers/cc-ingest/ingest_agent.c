@@ -24,6 +24,7 @@
 #include "cc_db.h"
 #include "cc_identity.h"
 #include "cc_log.h"
+#include "ingest_admit.h"
 #include "ingest_agent.h"
 #include "ingest_app.h"
 #include "ingest_batch.h"
@@ -38,38 +39,6 @@
 /* A timestamptz as the agent writes DateTime: ISO-8601 UTC. */
 #define INGEST_ISO_UTC(col) \
     "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-
-static void
-refuse(cc_reply_t *rep, int status, const char *code, const char *message)
-{
-    cc_reply_json(rep, status, json_pack("{s:b,s:s,s:{s:s,s:s}}",
-        "success", 0, "message", message,
-        "error", "code", code, "message", message));
-}
-
-
-/* Tenant and device from the certificate (nginx's X-CC-* headers), and a
- * database to store what they send. */
-static int
-identified(const cc_request_t *req, cc_reply_t *rep)
-{
-    const ingest_app_t  *app = req->app;
-
-    if (app->pool == NULL) {
-        refuse(rep, 503, "unavailable", "no database is configured");
-        return 0;
-    }
-    if (req->identity.tenant[0] == '\0' || req->identity.device == NULL
-        || !cc_uuid_valid(req->identity.device))
-    {
-        /* 401 is an authorization verdict the agent understands (3). */
-        refuse(rep, 401, "device_unidentified",
-               "a valid Intune device certificate is required");
-        return 0;
-    }
-    return 1;
-}
 
 
 static cc_db_pool_t *
@@ -215,13 +184,13 @@ read_registration(cc_request_t *req, cc_reply_t *rep, registration_t *r)
 
     reg = json_object_get(req->json, "Registration");
     if (!json_is_object(reg)) {
-        refuse(rep, 400, "invalid_request",
-               "the body must be {\"Registration\":{...}}");
+        ingest_refuse(rep, 400, "invalid_request",
+                      "the body must be {\"Registration\":{...}}");
         return -1;
     }
     r->session = json_string_value(json_object_get(reg, "SessionId"));
     if (r->session == NULL || !cc_uuid_valid(r->session)) {
-        refuse(rep, 400, "invalid_request", "SessionId must be a GUID");
+        ingest_refuse(rep, 400, "invalid_request", "SessionId must be a GUID");
         return -1;
     }
     /* A body naming another tenant than the certificate's is refused with
@@ -231,9 +200,9 @@ read_registration(cc_request_t *req, cc_reply_t *rep, registration_t *r)
         && (cc_identity_set_tenant(&body, tenant) != 0
             || strcmp(body.tenant, req->identity.tenant) != 0))
     {
-        refuse(rep, 403, "tenant_mismatch",
-               "the registration names another tenant than the device "
-               "certificate");
+        ingest_refuse(rep, 403, "tenant_mismatch",
+                      "the registration names another tenant than the device "
+                      "certificate");
         return -1;
     }
     ts = json_string_value(json_object_get(reg, "StartedAt"));
@@ -245,7 +214,7 @@ read_registration(cc_request_t *req, cc_reply_t *rep, registration_t *r)
                                                          "AgentVersion"));
     r->os = registration_os(reg);
     if (r->os == NULL) {
-        refuse(rep, 503, "unavailable", "try again shortly");
+        ingest_refuse(rep, 503, "unavailable", "try again shortly");
         return -1;
     }
     return 0;
@@ -258,12 +227,12 @@ ingest_register_session(cc_request_t *req, cc_reply_t *rep)
     registration_t  r;
     int             rc;
 
-    if (!identified(req, rep)) {
+    if (!ingest_admit(req, rep)) {
         return;
     }
     if (!json_is_object(req->json)) {
-        refuse(rep, 400, "invalid_request",
-               "the body must be {\"Registration\":{...}}");
+        ingest_refuse(rep, 400, "invalid_request",
+                      "the body must be {\"Registration\":{...}}");
         return;
     }
     memset(&r, 0, sizeof(r));
@@ -276,13 +245,13 @@ ingest_register_session(cc_request_t *req, cc_reply_t *rep)
                          store_registration, &r);
     free(r.os);
     if (rc == INGEST_TX_OTHER_DEVICE) {
-        refuse(rep, 403, "session_of_another_device",
-               "this session is registered to another device");
+        ingest_refuse(rep, 403, "session_of_another_device",
+                      "this session is registered to another device");
         return;
     }
     if (rc != 0) {
-        refuse(rep, 503, "unavailable",
-               "the session could not be registered; try again shortly");
+        ingest_refuse(rep, 503, "unavailable",
+                      "the session could not be registered; try again shortly");
         return;
     }
     cc_log_fields(CC_LOG_INFO, "session registered",
@@ -487,7 +456,7 @@ telemetry_body(cc_request_t *req, cc_reply_t *rep)
     encoding = cc_request_header(req, "Content-Encoding");
     if (encoding == NULL || strcasecmp(encoding, "identity") == 0) {
         if (req->json == NULL) {
-            refuse(rep, 400, "malformed_json", "the batch is not JSON");
+            ingest_refuse(rep, 400, "malformed_json", "the batch is not JSON");
             return NULL;
         }
         return json_incref(req->json);
@@ -495,31 +464,31 @@ telemetry_body(cc_request_t *req, cc_reply_t *rep)
     if (strcasecmp(encoding, "gzip") != 0) {
         /* 400, not 415: the agent treats every unfamiliar 4xx alike, and
          * it only ever sends gzip (agent-protocol.md 7). */
-        refuse(rep, 400, "unsupported_encoding",
-               "telemetry bodies are gzip-compressed JSON");
+        ingest_refuse(rep, 400, "unsupported_encoding",
+                      "telemetry bodies are gzip-compressed JSON");
         return NULL;
     }
     gz = ingest_gunzip(req->body, req->body_len, INGEST_MAX_INFLATED,
                        &text, &len);
     if (gz == INGEST_GZIP_TOO_LARGE) {
         /* 413 makes the agent halve its batch (agent-protocol.md 7). */
-        refuse(rep, 413, "body_too_large",
-               "the decompressed batch exceeds 5 MiB");
+        ingest_refuse(rep, 413, "body_too_large",
+                      "the decompressed batch exceeds 5 MiB");
         return NULL;
     }
     if (gz == INGEST_GZIP_NO_MEMORY) {
-        refuse(rep, 503, "unavailable", "try again shortly");
+        ingest_refuse(rep, 503, "unavailable", "try again shortly");
         return NULL;
     }
     if (gz != INGEST_GZIP_OK) {
-        refuse(rep, 400, "malformed_gzip", "the body is not valid gzip");
+        ingest_refuse(rep, 400, "malformed_gzip", "the body is not valid gzip");
         return NULL;
     }
     items = json_loadb(text, len, 0, NULL);
     free(text);
     if (items == NULL) {
         /* Reference order step 3: bad JSON is 400 (agent-protocol.md 7). */
-        refuse(rep, 400, "malformed_json", "the batch is not valid JSON");
+        ingest_refuse(rep, 400, "malformed_json", "the batch is not valid JSON");
     }
     return items;
 }
@@ -550,7 +519,7 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
     const char             *why;
     int                     rc;
 
-    if (!identified(req, rep)) {
+    if (!ingest_admit(req, rep)) {
         return;
     }
     items = telemetry_body(req, rep);
@@ -560,11 +529,11 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
     br = ingest_batch_read(items, req->identity.tenant, &b, &why);
     json_decref(items);
     if (br == INGEST_BATCH_OTHER_TENANT) {
-        refuse(rep, 403, "tenant_mismatch", why);
+        ingest_refuse(rep, 403, "tenant_mismatch", why);
         return;
     }
     if (br != INGEST_BATCH_OK) {
-        refuse(rep, 400, "invalid_batch", why);
+        ingest_refuse(rep, 400, "invalid_batch", why);
         return;
     }
 
@@ -582,12 +551,12 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
     free(t.trace);
 
     if (rc == INGEST_TX_OTHER_DEVICE) {
-        refuse(rep, 403, "session_of_another_device",
-               "this session is registered to another device");
+        ingest_refuse(rep, 403, "session_of_another_device",
+                      "this session is registered to another device");
     } else if (rc != 0) {
         /* Transient for the agent: retried, never blocking (7). */
-        refuse(rep, 503, "unavailable",
-               "the batch could not be stored; try again shortly");
+        ingest_refuse(rep, 503, "unavailable",
+                      "the batch could not be stored; try again shortly");
     } else {
         /* Only now, after COMMIT, may the agent drop the batch. */
         acknowledge(rep, &b);

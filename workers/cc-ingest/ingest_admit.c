@@ -1,0 +1,41 @@
+/*
+ * Admission of agent requests.  nginx has already checked, in the
+ * protocol's order, that the tenant is known and active, the device
+ * certificate and the per-device rate limit; what is left for here is what
+ * needs the database or Microsoft Graph.
+ */
+
+#include "cc_identity.h"
+#include "ingest_admit.h"
+#include "ingest_app.h"
+
+
+void
+ingest_refuse(cc_reply_t *rep, int status, const char *code,
+              const char *message)
+{
+    cc_reply_json(rep, status, json_pack("{s:b,s:s,s:{s:s,s:s}}",
+        "success", 0, "message", message,
+        "error", "code", code, "message", message));
+}
+
+
+int
+ingest_admit(const cc_request_t *req, cc_reply_t *rep)
+{
+    const ingest_app_t  *app = req->app;
+
+    if (app->pool == NULL) {
+        ingest_refuse(rep, 503, "unavailable", "no database is configured");
+        return 0;
+    }
+    if (req->identity.tenant[0] == '\0' || req->identity.device == NULL
+        || !cc_uuid_valid(req->identity.device))
+    {
+        /* 401 is an authorization verdict the agent understands (3). */
+        ingest_refuse(rep, 401, "device_unidentified",
+                      "a valid Intune device certificate is required");
+        return 0;
+    }
+    return 1;
+}

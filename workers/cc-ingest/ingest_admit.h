@@ -1,0 +1,27 @@
+/*
+ * Admission of an agent request, shared by every agent endpoint: who the
+ * device is (from what nginx verified), and whether the tenant lets it in
+ * (agent-protocol.md 3).  Also the one way an agent endpoint refuses.
+ */
+
+#ifndef INGEST_ADMIT_H
+#define INGEST_ADMIT_H
+
+#include "cc_http.h"
+
+/*
+ * Answers STATUS with the protocol's {success:false,message} for the agent
+ * and the platform's {error:{code,message}} for people.  MESSAGE never
+ * quotes the request (serial numbers are personal data).
+ */
+void ingest_refuse(cc_reply_t *rep, int status, const char *code,
+                   const char *message);
+
+/*
+ * True when the request may go on: a database is there, nginx named the
+ * tenant and the device, and the tenant's device checks pass.  Otherwise
+ * the refusal is in REP and the handler returns.
+ */
+int ingest_admit(const cc_request_t *req, cc_reply_t *rep);
+
+#endif /* INGEST_ADMIT_H */
