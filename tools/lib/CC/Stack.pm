@@ -331,10 +331,14 @@ sub unix_request {
     $req .= "\r\n$body";
     print $s $req;
     local $/;
-    my $resp = <$s> // '';
+    my $resp = <$s>;
+    my $read_error = defined $resp ? '' : " ($!)";
+    $resp //= '';
     close $s;
     my ($head, $content) = split /\r\n\r\n/, $resp, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})} or die "bad response from $path\n";
+    my ($status) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})}
+        or die "bad response from $path to $method $uri: "
+               . (length $resp ? 'no HTTP status line' : "empty$read_error") . "\n";
     my %h;
     for (split /\r\n/, $head) {
         $h{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
