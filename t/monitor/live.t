@@ -1,0 +1,243 @@
+#!/usr/bin/perl
+
+# The live view through the shipped nginx configuration (DESIGN.md rule
+# 10): staff of two tenants subscribe to /api/live (WebSocket and
+# EventSource) with Entra tokens; agents of both tenants register sessions
+# and upload batches; cc-ingest publishes after COMMIT through the
+# internal publisher location; each subscriber hears its own tenant and
+# nothing of the other, whatever channel the client asks for.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Test::More;
+use Time::HiRes qw(time);
+
+use Mojo::IOLoop;
+use Mojo::UserAgent;
+
+use CC::Test;
+use CC::AzureSim;
+
+my $t = CC::Test->new;
+my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs);
+$t->set_var(LOGIN_URL => $sim->url);
+
+my $contoso = '11111111-1111-4111-8111-111111111111';
+my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+$t->start_pg;
+$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso'), ('$northwind', 'Northwind')");
+
+my $control = $t->socket_path('nginx-control');
+$t->start_worker('worker', env => {
+    CC_JOB_POLL_MS          => 60000,
+    CC_NGINX_CONTROL_SOCKET => $control,
+    CC_LOGIN_URL            => $sim->url,
+    CC_CA_FILE              => $t->certs . '/ca.pem',
+    CC_REGISTRY_POLL_MS     => 200,
+});
+$t->start_worker('ingest', env => { CC_NGINX_CONTROL_SOCKET => $control });
+# A second cc-ingest whose publisher socket does not exist: ingest must
+# not notice.
+$t->start_worker('ingest', name => 'cc-ingest-nolive',
+                 env => { CC_NGINX_CONTROL_SOCKET => $t->dir . '/run/absent.sock' });
+
+open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
+$t->start_nginx(do { local $/; <$fh> });
+
+ok($t->eventually(sub {
+    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
+    my $summary = CC::Test::json_decode($body) // {};
+    return ($summary->{keys} // 0) > 0 && ($summary->{tenants} // 0) >= 2;
+}, 20), 'tenants and issuer keys reached nginx');
+
+sub user_token {
+    my ($tid, $oid) = @_;
+    my $res = $sim->admin(POST => '/admin/tokens', {
+        tid => $tid, ver => '2.0',
+        claims => { aud => $CC::Stack::DEMO_CLIENT_ID, oid => $oid,
+                    roles => ['operator'] } });
+    return $res->{token} // die "no token minted\n";
+}
+
+my $port = $t->port('https');
+my $ua = Mojo::UserAgent->new(ca => $t->certs . '/ca.pem', inactivity_timeout => 30);
+
+# --- subscribers -----------------------------------------------------------------
+
+# subscribe(NAME, headers, query): a WebSocket to /api/live whose messages
+# collect in $got{NAME}; $status{NAME} is the handshake's answer.
+my (%got, %status, %open);
+sub subscribe {
+    my ($name, $headers, $query) = @_;
+    $got{$name} = [];
+    $ua->websocket("wss://localhost:$port/api/live" . ($query // '') => $headers => sub {
+        my ($ua, $tx) = @_;
+        $status{$name} = $tx->res->code // 0;
+        return unless $tx->is_websocket;
+        $open{$name} = $tx;
+        $tx->on(message => sub { push @{ $got{$name} }, CC::Test::json_decode($_[1]) });
+    });
+}
+
+# An EventSource subscriber, spoken on a raw TLS stream: nchan keeps the
+# response open without a length, which Mojo::UserAgent reads as empty.
+my $es_buf = '';
+$got{es} = [];
+sub subscribe_eventsource {
+    my ($token) = @_;
+    Mojo::IOLoop->client(address => '127.0.0.1', port => $port, tls => 1,
+                         tls_options => { SSL_ca_file => $t->certs . '/ca.pem',
+                                          SSL_verifycn_name => 'localhost',
+                                          SSL_hostname => 'localhost',
+                                          SSL_alpn_protocols => ['http/1.1'] } => sub {
+        my ($loop, $err, $stream) = @_;
+        if ($err) { $status{es} = 0; diag("EventSource: $err"); return }
+        $stream->on(read => sub {
+            my (undef, $bytes) = @_;
+            $es_buf .= $bytes;
+            $status{es} //= $1 if $es_buf =~ m{^HTTP/1\.1 (\d{3})};
+            while ($es_buf =~ s/^data: ?([^\n]*)\n//m) {
+                push @{ $got{es} }, CC::Test::json_decode($1);
+            }
+        });
+        $stream->write("GET /api/live HTTP/1.1\r\nHost: localhost\r\n"
+                       . "Accept: text/event-stream\r\n"
+                       . "Authorization: Bearer $token\r\n\r\n");
+    });
+}
+
+sub run_loop_until {
+    my ($cond, $timeout) = @_;
+    my $deadline = time + $timeout;
+    until ($cond->() || time >= $deadline) {
+        my $tick = Mojo::IOLoop->timer(0.05 => sub {});
+        Mojo::IOLoop->one_tick;
+        Mojo::IOLoop->remove($tick);
+    }
+    return $cond->();
+}
+
+my $oid_a = '0a0b0c0d-0000-4000-8000-0000000000a1';
+my $oid_b = '0a0b0c0d-0000-4000-8000-0000000000b1';
+my $token_a = user_token($contoso, $oid_a);
+my $token_b = user_token($northwind, $oid_b);
+
+subscribe('a', { Authorization => "Bearer $token_a" });
+subscribe('b', { Authorization => "Bearer $token_b" });
+# Contoso's user asks for Northwind's channel every way a client could.
+subscribe('a_tricks', { Authorization => "Bearer $token_a",
+                        'X-CC-Tenant' => $northwind,
+                        'X-Channel-Id' => "tenant-$northwind",
+                        'X-Accel-Channel-Id' => "tenant-$northwind" },
+          "?channel_id=tenant-$northwind&id=tenant-$northwind&tenant=$northwind");
+subscribe('path', { Authorization => "Bearer $token_a" }, "/tenant-$northwind");
+subscribe('anonymous', {});
+subscribe('forged', { Authorization => 'Bearer not.a.token' });
+subscribe_eventsource($token_b);
+
+ok(run_loop_until(sub { keys %status >= 7 }, 15), 'every subscription got an answer');
+is($status{a}, 101, "Contoso's user subscribes over WebSocket");
+is($status{b}, 101, "Northwind's user subscribes over WebSocket");
+is($status{a_tricks}, 101, 'a subscription naming another channel in query and headers still opens');
+is($status{anonymous}, 401, 'a subscriber without credentials is refused with 401');
+is($status{forged}, 401, 'a subscriber with a forged token is refused with 401');
+is($status{es}, 200, "Northwind's user subscribes over EventSource too");
+
+isnt($status{path}, 101, 'a channel named in the path is not a subscription');
+my $r;
+
+# --- agents of both tenants ------------------------------------------------------
+
+my %device = ($contoso => '5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d',
+              $northwind => '6e8d2c3b-4f50-4b6c-9d7e-8f9a0b1c2d3f');
+my %session = ($contoso => '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b',
+               $northwind => '4d5e6f70-8192-43a4-b5c6-d7e8f90a1b2c');
+my $serial = 'SERIAL-LIVE-9Z';
+
+sub agent {
+    my ($tenant, $path, $json) = @_;
+    return $t->https(POST => $path, port => 'agent',
+                     cert => [ $t->device_cert($device{$tenant}, $tenant) ],
+                     headers => { 'X-Device-SerialNumber' => $serial }, json => $json);
+}
+
+sub event_item {
+    my ($tenant, $seq, $type, %over) = @_;
+    my $payload = CC::Test::json_encode({
+        SessionId => $session{$tenant}, TenantId => $tenant,
+        Timestamp => sprintf('2026-11-23T10:00:%02d.0000000Z', $seq),
+        EventType => $type, Severity => 1, Source => 'Agent', Phase => -1,
+        Message => "event $seq", Data => { serial => $serial }, Sequence => $seq, %over });
+    return { Kind => 'Event', PartitionKey => "${tenant}_$session{$tenant}",
+             RowKey => "x_$seq", TelemetryItemId => $seq, PayloadJson => $payload,
+             RequiresImmediateFlush => JSON::PP::false(), RetryCount => 0 };
+}
+
+my %name = ($contoso => 'Contoso', $northwind => 'Northwind');
+for my $tenant ($contoso, $northwind) {
+    $r = agent($tenant, '/api/agent/register-session', { Registration => {
+        SessionId => $session{$tenant}, TenantId => $tenant, SerialNumber => $serial,
+        StartedAt => '2026-11-23T09:00:00.0000000Z' } });
+    is($r->{status}, 200, "a $name{$tenant} session is registered");
+}
+$r = agent($contoso, '/api/agent/telemetry', [
+    event_item($contoso, 1, 'agent_started'),
+    event_item($contoso, 2, 'esp_phase_changed', Phase => 2),
+    event_item($contoso, 3, 'enrollment_complete') ]);
+is($r->{status}, 200, "Contoso's batch is acknowledged");
+$r = agent($northwind, '/api/agent/telemetry', [
+    event_item($northwind, 1, 'agent_started'),
+    event_item($northwind, 2, 'esp_failure', Message => 'ESP failed', Data => { errorCode => '0x1' }) ]);
+is($r->{status}, 200, "Northwind's batch is acknowledged");
+$r = agent($contoso, '/api/agent/register-session', { Registration => {
+    SessionId => $session{$contoso}, TenantId => $contoso } });
+is($r->{status}, 200, 'a repeated registration is acknowledged');
+
+# Contoso: registered, events, status.  Northwind: the same three.
+ok(run_loop_until(sub { @{ $got{a} } >= 3 && @{ $got{b} } >= 3 && @{ $got{es} } >= 3
+                        && @{ $got{a_tricks} } >= 3 }, 10),
+   'every subscriber received its messages');
+run_loop_until(sub { 0 }, 0.5);     # anything more that was coming
+
+sub types { join ',', map { $_->{type} // '?' } @{ $_[0] } }
+sub sessions { my %s = map { ($_->{sessionId} // '?') => 1 } @{ $_[0] }; join ',', sort keys %s }
+
+is(types($got{a}), 'session.registered,session.events,session.status',
+   "Contoso's subscriber hears a new session, a batch and a status change, in order");
+is(sessions($got{a}), $session{$contoso}, "... all of them about Contoso's session only");
+is(types($got{b}), 'session.registered,session.events,session.status',
+   "Northwind's subscriber hears its own three");
+is(sessions($got{b}), $session{$northwind}, "... and nothing of Contoso's");
+is(sessions($got{es}), $session{$northwind}, "the EventSource subscriber hears only Northwind's");
+is(sessions($got{a_tricks}), $session{$contoso},
+   'the subscriber that asked for Northwind\'s channel hears only Contoso\'s');
+
+my ($events) = grep { $_->{type} eq 'session.events' } @{ $got{a} };
+is_deeply([ @{$events}{qw(count lastEventType phase status)} ], [ 3, 'enrollment_complete', 2, 'Succeeded' ],
+          'the batch summary gives the count, the last event type, the phase and the status');
+my ($change) = grep { $_->{type} eq 'session.status' } @{ $got{b} };
+is_deeply([ @{$change}{qw(from to reason)} ], [ 'InProgress', 'Failed', 'ESP failed (0x1)' ],
+          'the status change says from, to and why');
+my $all = join '', map { CC::Test::json_encode($_) } map { @$_ } values %got;
+unlike($all, qr/\Q$serial\E/, 'no serial number travels on the live channel');
+
+# --- publishing never fails ingest ------------------------------------------------
+
+my $batch = CC::Test::json_encode([ event_item($contoso, 4, 'app_tracking_summary') ]);
+$r = $t->worker_request('cc-ingest-nolive', 'POST', '/api/agent/telemetry',
+                        { 'X-CC-Tenant' => $contoso, 'X-CC-Device' => $device{$contoso},
+                          'Content-Type' => 'application/json' }, $batch);
+is($r->{status}, 200, 'a batch is acknowledged when nginx cannot be reached to publish');
+$r = $t->worker_request('cc-ingest-nolive', 'GET', '/metrics');
+like($r->{body}, qr/^cc_live_messages_total\{result="failed"\} 1$/m,
+     '... and the lost message is counted in /metrics');
+$r = $t->worker_request('cc-ingest', 'GET', '/metrics');
+like($r->{body}, qr/^cc_live_messages_total\{result="published"\} 6$/m,
+     'the connected cc-ingest counts the six messages it published');
+like($r->{body}, qr/^cc_live_messages_total\{result="failed"\} 0$/m, '... and no failure');
+
+$_->finish for values %open;
+$t->done_testing;
