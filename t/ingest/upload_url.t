@@ -266,6 +266,49 @@ $r = upload_url();
 is($r->{status}, 200, 'with diagnostics OnFailure the agent gets a URL (it decides what failed)');
 push @sigs, Mojo::URL->new($r->{json}{uploadUrl} // '')->query->param('sig') // 'missing';
 
+# --- configuration ---------------------------------------------------------
+
+# A cc-ingest without blob storage answers 503, so the agent skips the
+# upload (it never retries upload-url).
+$t->start_worker('ingest', name => 'cc-ingest-noblob');
+$r = $t->worker_request('cc-ingest-noblob', POST => '/api/agent/upload-url',
+    { 'X-CC-Tenant' => $contoso, 'X-CC-Device' => $device,
+      'Content-Type' => 'application/json' },
+    CC::Test::json_encode({ TenantId => $contoso, SessionId => $session, FileName => $file }));
+is($r->{status}, 503, 'without CC_BLOB_URL upload-url answers 503');
+is($r->{json}{success}, JSON::PP::false(), '... with success:false in JSON');
+
+# What cc-ingest says and does when the blob settings are wrong: it stops
+# before it listens, naming the key and never the key file's content.
+open $kf, '>', $t->dir . '/bad.key' or die $!;
+print $kf "not-a-key-SECRETISH\n";
+close $kf;
+sub start_status {
+    my (%env) = @_;
+    local %ENV = (%ENV, CC_SOCKET => $t->dir . '/run/bad.sock',
+                  CC_DATABASE_URL => $t->db_url('cc_app'), CC_BLOB_URL => $blob_url,
+                  CC_BLOB_ACCOUNT => $account, CC_BLOB_KEY_FILE => $t->dir . '/blob.key',
+                  %env);
+    delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
+    my $out = qx{timeout 10 @{[ $t->build ]}/cc-ingest 2>&1};
+    return ($? >> 8, $out);
+}
+my ($status, $out) = start_status(CC_BLOB_URL => 'ftp://127.0.0.1/x');
+is($status, 1, 'a blob URL that is not http(s) stops cc-ingest');
+like($out, qr/CC_BLOB_URL must start with https/, '... saying which key is wrong');
+($status, $out) = start_status(CC_BLOB_ACCOUNT => undef);
+ok($status == 1 && $out =~ /needs CC_BLOB_ACCOUNT/, 'a blob URL without an account stops cc-ingest, saying so');
+($status, $out) = start_status(CC_BLOB_KEY_FILE => $t->dir . '/missing.key');
+ok($status == 1 && $out =~ /cannot read CC_BLOB_KEY_FILE/, 'a missing key file stops cc-ingest, saying so');
+($status, $out) = start_status(CC_BLOB_KEY_FILE => $t->dir . '/bad.key');
+ok($status == 1 && $out =~ /does not hold a base64 account key/, 'a key file without a base64 key stops cc-ingest, saying so');
+unlike($out, qr/SECRETISH/, '... without quoting the file');
+($status, $out) = start_status(CC_BLOB_CONTAINER => 'Diag_Uploads');
+ok($status == 1 && $out =~ /CC_BLOB_CONTAINER is not a container name/, 'an invalid container name stops cc-ingest, saying so');
+($status, $out) = start_status(CC_DIAG_URL_MINUTES => 16);
+ok($status == 2 && $out =~ /CC_DIAG_URL_MINUTES/, 'an upload URL lifetime over 15 minutes is a configuration error naming the key');
+ok(!-e $t->dir . '/run/bad.sock', 'none of them started listening');
+
 # --- nothing secret in the logs ------------------------------------------
 
 is($t->grep_log('cc-ingest', qr/"diagnostics upload URL issued".*"blob":"\Q$contoso\/$session\/$file\E"/), 3,
