@@ -1,0 +1,160 @@
+#!/usr/bin/perl
+
+# tools/agent-sim against the real stack (nginx with the shipped
+# configuration and device certificates, cc-ingest, PostgreSQL): one device
+# per scenario (success, app failure, stall), every delivered batch sent a
+# second time as after a lost acknowledgement, and what PostgreSQL holds
+# afterwards checked against what the simulator says it sent.  Then the
+# agent's reaction to 413 (halve the batch), and a short load run whose
+# acknowledged events must all be stored.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Test::More;
+
+use CC::Test;
+use CC::AzureSim;
+
+my $t = CC::Test->new;
+my $sim_bin = $t->build . '/agent-sim';
+plan skip_all => "no $sim_bin (make BUILD=... agent-sim)" unless -x $sim_bin;
+
+my $azure = CC::AzureSim->start(dir => $t->dir . '/azure', certs => $t->certs);
+$t->set_var(LOGIN_URL => $azure->url);
+
+my $tenant = '11111111-1111-4111-8111-111111111111';
+$t->start_pg;
+$t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'Contoso')");
+
+my $control = $t->socket_path('nginx-control');
+$t->start_worker('worker', env => {
+    CC_JOB_POLL_MS          => 60000,
+    CC_NGINX_CONTROL_SOCKET => $control,
+    CC_LOGIN_URL            => $azure->url,
+    CC_CA_FILE              => $t->certs . '/ca.pem',
+    CC_REGISTRY_POLL_MS     => 200,
+});
+$t->start_worker('ingest');
+
+open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
+$t->start_nginx(do { local $/; <$fh> });
+
+ok($t->eventually(sub {
+    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
+    return ((CC::Test::json_decode($body) // {})->{tenants} // 0) >= 1;
+}, 20), 'the tenant reached nginx');
+
+# Runs the simulator; returns (exit status, report, output).
+sub agent_sim {
+    my ($name, @args) = @_;
+    my $report = $t->dir . "/$name.json";
+    my @cmd = ($sim_bin, '--url', 'https://localhost:' . $t->port('agent'),
+               '--ca', $t->certs . '/ca.pem', '--certs', $t->certs,
+               '--dev-certs', $t->top . '/tools/dev-certs',
+               '--tenant', $tenant, '--retry-scale', '0.01',
+               '--report', $report, @args);
+    my $out = qx{@{[ join ' ', map { CC::Stack::_shq($_) } @cmd ]} 2>&1};
+    my $status = $? >> 8;
+    open my $r, '<', $report or return ($status, undef, $out);
+    my $json = CC::Test::json_decode(do { local $/; <$r> });
+    return ($status, $json, $out);
+}
+
+# --- one device per scenario, every batch resent ----------------------------
+
+my ($status, $report, $out) = agent_sim('scenarios', '--devices', 3,
+    '--scenarios', 'success,failure,stall', '--apps', 2, '--batch', 20,
+    '--seed', 7, '--resend');
+is($status, 0, 'agent-sim enrolls one device per scenario and exits 0')
+    or diag($out);
+my %by = map { $_->{scenario} => $_ } @{ $report->{devices} // [] };
+is_deeply([ sort keys %by ], [qw(failure stall success)],
+          '... with one device of each scenario in its report');
+ok($report->{resends} > 0, '... which sent delivered batches a second time');
+is($report->{items_delivered},
+   (eval { my $n = 0; $n += $_->{sessions}[0]{items} for values %by; $n } // -1),
+   '... and every item it made was acknowledged');
+
+for my $scenario (qw(success failure stall)) {
+    my $dev = $by{$scenario} or next;
+    my $s = $dev->{sessions}[0];
+    my $sid = $s->{session_id};
+    is($s->{register_status}, 200, "$scenario: the session was registered");
+    is($t->sql("SELECT device_id FROM enrollment_sessions WHERE session_id = '$sid'"),
+       $dev->{device_id}, "$scenario: ... to the device of its certificate");
+    is($t->sql("SELECT serial_number FROM devices WHERE device_id = '$dev->{device_id}'"),
+       $dev->{serial}, "$scenario: the device record has the serial number it sent");
+    is($t->sql("SELECT count(*) FROM events WHERE session_id = '$sid'"), $s->{events},
+       "$scenario: every event sent is stored ($s->{events})");
+    is($t->sql("SELECT count(DISTINCT sequence) FROM events WHERE session_id = '$sid'"),
+       $s->{events}, "$scenario: ... once, though every batch arrived twice");
+    is($t->sql("SELECT min(sequence) || '-' || max(sequence) FROM events WHERE session_id = '$sid'"),
+       "1-$s->{events}", "$scenario: ... numbered 1 to $s->{events} without gaps");
+    is($t->sql("SELECT count(*) FROM session_trace WHERE session_id = '$sid'"),
+       $s->{items} - $s->{events}, "$scenario: every Signal and DecisionTransition is stored once");
+    is($t->sql("SELECT last_item_id FROM enrollment_sessions WHERE session_id = '$sid'"),
+       $s->{items} - 1, "$scenario: the replay watermark is the last TelemetryItemId");
+}
+
+my %sid = map { $_ => $by{$_}{sessions}[0]{session_id} } keys %by;
+is($t->sql("SELECT status || ' ' || phase || ' ' || outcome FROM enrollment_sessions WHERE session_id = '$sid{success}'"),
+   'Succeeded 5 Succeeded', 'success: the session succeeded in Apps (User)');
+is($t->sql("SELECT string_agg(phase::text, ',' ORDER BY sequence) FROM events WHERE session_id = '$sid{success}' AND event_type = 'esp_phase_changed'"),
+   '1,2,3,4,5', 'success: ... after the five ESP phases in order');
+is($t->sql("SELECT count(*) FROM events WHERE session_id = '$sid{success}' AND event_type = 'app_install_completed'"),
+   4, 'success: ... and its four app installs');
+is($t->sql("SELECT status FROM enrollment_sessions WHERE session_id = '$sid{failure}'"),
+   'Failed', 'failure: the session failed');
+like($t->sql("SELECT outcome FROM enrollment_sessions WHERE session_id = '$sid{failure}'"),
+     qr/\(0x80070643\)$/, "failure: ... with the app's error code in the reason");
+is($t->sql("SELECT count(*) FROM events WHERE session_id = '$sid{failure}' AND event_type IN ('app_install_failed', 'enrollment_failed')"),
+   2, 'failure: ... after app_install_failed and enrollment_failed');
+is($t->sql("SELECT event_type FROM events WHERE session_id = '$sid{stall}' ORDER BY sequence DESC LIMIT 1"),
+   'session_stalled', 'stall: the last event stored is session_stalled');
+is($t->sql("SELECT count(*) FROM events WHERE session_id = '$sid{stall}' AND event_type IN ('enrollment_complete', 'enrollment_failed')"),
+   0, 'stall: ... and no terminal event');
+is($t->sql("SELECT status FROM enrollment_sessions WHERE session_id = '$sid{stall}'"),
+   'Stalled', 'stall: the session is Stalled');
+
+# --- 413: the batch is halved --------------------------------------------
+
+# 100 KB of filler in each app event's Data: a batch of 100 inflates past
+# cc-ingest's 5 MiB, so the agent halves it until batches fit.
+($status, $report, $out) = agent_sim('halving', '--devices', 1, '--apps', 3,
+    '--batch', 100, '--pad', 100_000, '--seed', 8);
+is($status, 0, 'a device whose batches are too large finishes') or diag($out);
+ok(($report->{telemetry_statuses}{413} // 0) >= 1, '... after a 413');
+ok($report->{halvings} >= 1, '... on which it halved its batch');
+is($report->{dropped}, 0, '... dropping nothing');
+my $hs = $report->{devices}[0]{sessions}[0] // {};
+is($t->sql("SELECT count(*) FROM events WHERE session_id = '" . ($hs->{session_id} // '') . "'"),
+   $hs->{events}, '... and every one of its events is stored');
+
+# --- load mode ---------------------------------------------------------------
+
+# A device may make 100 requests a minute; a load run enrolls each device
+# many times over, so the tenant's limit is raised, as bench/ingest does.
+$t->sql(qq{UPDATE tenants SET limits = '{"agent_per_min": 1000000}' WHERE id = '$tenant'});
+ok($t->eventually(sub {
+    my (undef, undef, $body) = eval {
+        CC::Stack::unix_request($control, 'GET', "/registry/tenants/$tenant") };
+    return ((CC::Test::json_decode($body) // {})->{limits}{agent_per_min} // 0) == 1000000;
+}, 10), "the tenant's raised agent limit reached nginx");
+
+my $before = $t->sql("SELECT count(*) FROM events");
+# (the agent's waits after a failed config fetch, 10 + 30 + 60 s while the
+# endpoint is missing, shrink to 0.1 s)
+($status, $report, $out) = agent_sim('load', '--devices', 4, '--duration', '2s',
+    '--scenarios', 'success,failure', '--batch', 50, '--seed', 9,
+    '--retry-scale', '0.001');
+is($status, 0, 'a two-second load run ends by itself') or diag($out);
+ok($report->{events_delivered} > 0, '... having delivered events');
+like($out, qr/^events\/s: \d+$/m, '... and reports events per second');
+like($out, qr/^batch latency: p50 [\d.]+ ms, p99 [\d.]+ ms/m, '... and batch latency percentiles');
+is($t->sql("SELECT count(*) FROM events") - $before, $report->{events_delivered},
+   '... and every event acknowledged is stored');
+
+$t->done_testing;

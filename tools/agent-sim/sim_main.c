@@ -1,0 +1,574 @@
+/*
+ * agent-sim: simulated Autopilot Monitor agents for Concierge's agent
+ * endpoints.  Each device has its own Intune-style certificate and replays
+ * a realistic enrollment session (success, app failure or stall) through
+ * the real protocol; with --duration every device keeps enrolling until
+ * the time is up, which makes it the ingest load generator.
+ *
+ * Usage: agent-sim --url https://localhost:PORT --ca CA.pem --certs DIR
+ *                  --tenant GUID [options]   (see usage() or README.md)
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "sim_device.h"
+
+extern char  **environ;
+
+typedef struct {
+    const char      *url;
+    const char      *ca_file;
+    const char      *certs_dir;
+    const char      *dev_certs;
+    const char      *tenant;
+    const char      *report;
+    int              devices;
+    sim_scenario_t   scenarios[16];
+    int              nscenarios;
+    unsigned long    seed;
+    double           duration_s;
+} sim_options_t;
+
+static const char  *manufacturers[] = { "Simulated Devices Inc.",
+                                        "Contoso Hardware" };
+static const char  *models[] = { "SimBook 14", "SimBook 16",
+                                 "SimDesk Mini" };
+
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+"usage: agent-sim --url URL --ca FILE --certs DIR --tenant GUID [options]\n"
+"  --devices N        simulated devices, each with its own certificate (1)\n"
+"  --scenarios LIST   success,failure,stall, given to devices in turn\n"
+"                     (success)\n"
+"  --apps N           app installs per app phase (3)\n"
+"  --batch N          items per telemetry batch (the config's maxBatchSize)\n"
+"  --duration TIME    keep enrolling new sessions until then (10s, 2m);\n"
+"                     without it every device enrolls once\n"
+"  --seed N           device identities (serials, names) come from it (1)\n"
+"  --resend           send every delivered batch a second time, as after a\n"
+"                     lost acknowledgement\n"
+"  --pad BYTES        filler in each app event's Data (forces 413s)\n"
+"  --diagnostics      ask for an upload URL after every session\n"
+"  --error-report     send an error report after every session\n"
+"  --distress         send a distress report (no certificate) first\n"
+"  --retry-scale F    multiply the agent's waits between tries (1)\n"
+"  --gzip-level N     zlib level of telemetry bodies (6)\n"
+"  --dev-certs PATH   tools/dev-certs, run for missing certificates\n"
+"                     (tools/dev-certs)\n"
+"  --report FILE      write what was sent and what came of it as JSON\n"
+"  --verbose          say why requests failed\n");
+}
+
+
+static int
+parse_duration(const char *s, double *out)
+{
+    char    *end;
+    double   v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || v < 0) {
+        return -1;
+    }
+    if (strcmp(end, "ms") == 0) {
+        v /= 1000.0;
+    } else if (strcmp(end, "m") == 0) {
+        v *= 60.0;
+    } else if (strcmp(end, "s") != 0 && *end != '\0') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+
+static int
+parse_scenarios(const char *list, sim_options_t *o)
+{
+    char  *copy, *tok, *save;
+    int    rc;
+
+    copy = strdup(list);
+    if (copy == NULL) {
+        return -1;
+    }
+    rc = 0;
+    o->nscenarios = 0;
+    for (tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save))
+    {
+        if (o->nscenarios == 16
+            || sim_scenario_parse(tok, &o->scenarios[o->nscenarios]) != 0)
+        {
+            rc = -1;
+            break;
+        }
+        o->nscenarios++;
+    }
+    free(copy);
+    return rc == 0 && o->nscenarios > 0 ? 0 : -1;
+}
+
+
+static int
+positive_int(const char *s, int *out)
+{
+    char  *end;
+    long   v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 0 || v > 1000000) {
+        return -1;
+    }
+    *out = (int) v;
+    return 0;
+}
+
+
+/* 0, or -1 after saying what is wrong. */
+static int
+parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
+{
+    static const struct option  longopts[] = {
+        { "url", required_argument, NULL, 'u' },
+        { "ca", required_argument, NULL, 'c' },
+        { "certs", required_argument, NULL, 'C' },
+        { "tenant", required_argument, NULL, 't' },
+        { "devices", required_argument, NULL, 'n' },
+        { "scenarios", required_argument, NULL, 's' },
+        { "apps", required_argument, NULL, 'a' },
+        { "batch", required_argument, NULL, 'b' },
+        { "duration", required_argument, NULL, 'd' },
+        { "seed", required_argument, NULL, 'S' },
+        { "resend", no_argument, NULL, 'R' },
+        { "pad", required_argument, NULL, 'p' },
+        { "diagnostics", no_argument, NULL, 'D' },
+        { "error-report", no_argument, NULL, 'E' },
+        { "distress", no_argument, NULL, 'X' },
+        { "retry-scale", required_argument, NULL, 'r' },
+        { "gzip-level", required_argument, NULL, 'z' },
+        { "dev-certs", required_argument, NULL, 'P' },
+        { "report", required_argument, NULL, 'o' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int  ch, pad;
+
+    o->devices = 1;
+    o->scenarios[0] = SIM_SUCCESS;
+    o->nscenarios = 1;
+    o->seed = 1;
+    o->dev_certs = "tools/dev-certs";
+    run->apps = 3;
+    run->retry_scale = 1.0;
+    run->gzip_level = 6;
+
+    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'u': o->url = optarg; break;
+        case 'c': o->ca_file = optarg; break;
+        case 'C': o->certs_dir = optarg; break;
+        case 't': o->tenant = optarg; break;
+        case 'P': o->dev_certs = optarg; break;
+        case 'o': o->report = optarg; break;
+        case 'R': run->resend = 1; break;
+        case 'D': run->diagnostics = 1; break;
+        case 'E': run->error_report = 1; break;
+        case 'X': run->distress = 1; break;
+        case 'v': run->verbose = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case 'n':
+            if (positive_int(optarg, &o->devices) != 0 || o->devices < 1) {
+                goto bad;
+            }
+            break;
+        case 's':
+            if (parse_scenarios(optarg, o) != 0) {
+                goto bad;
+            }
+            break;
+        case 'a':
+            if (positive_int(optarg, &run->apps) != 0) {
+                goto bad;
+            }
+            break;
+        case 'b':
+            if (positive_int(optarg, &run->batch_override) != 0) {
+                goto bad;
+            }
+            break;
+        case 'p':
+            if (positive_int(optarg, &pad) != 0) {
+                goto bad;
+            }
+            run->pad = (size_t) pad;
+            break;
+        case 'z':
+            if (positive_int(optarg, &run->gzip_level) != 0
+                || run->gzip_level > 9)
+            {
+                goto bad;
+            }
+            break;
+        case 'd':
+            if (parse_duration(optarg, &o->duration_s) != 0) {
+                goto bad;
+            }
+            break;
+        case 'S':
+            o->seed = strtoul(optarg, NULL, 10);
+            break;
+        case 'r':
+            run->retry_scale = strtod(optarg, NULL);
+            if (run->retry_scale < 0) {
+                goto bad;
+            }
+            break;
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (o->url == NULL || o->ca_file == NULL || o->certs_dir == NULL
+        || o->tenant == NULL || strlen(o->tenant) != 36)
+    {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+
+bad:
+    fprintf(stderr, "agent-sim: bad value: %s\n", optarg);
+    return -1;
+}
+
+
+/* Serial numbers, device names, UPNs and e-mail addresses: synthetic,
+ * from the seed, so the privacy test knows what to look for. */
+static void
+make_profile(sim_profile_t *p, const sim_options_t *o, sim_rand_t *r,
+             int index)
+{
+    char  code[12];
+
+    sim_rand_guid(r, p->device_id);
+    snprintf(p->tenant_id, sizeof(p->tenant_id), "%s", o->tenant);
+    sim_rand_code(r, code, 10);
+    snprintf(p->serial, sizeof(p->serial), "SIMSN%s", code);
+    sim_rand_code(r, code, 7);
+    snprintf(p->device_name, sizeof(p->device_name), "SIMPC-%s", code);
+    sim_rand_code(r, code, 6);
+    snprintf(p->upn, sizeof(p->upn), "sim.user.%s@contoso-sim.example",
+             code);
+    snprintf(p->email, sizeof(p->email), "owner.%s@mail.contoso-sim.example",
+             code);
+    p->manufacturer = manufacturers[index % 2];
+    p->model = models[index % 3];
+}
+
+
+/* tools/dev-certs device DIR GUID TENANT, unless the certificate is there
+ * already (generating RSA keys is the slow part). */
+static int
+ensure_certificate(sim_device_t *d, const sim_options_t *o)
+{
+    struct stat   st;
+    pid_t         pid;
+    int           status;
+    char         *argv[7];
+
+    snprintf(d->cert, sizeof(d->cert), "%s/devices/%s.pem", o->certs_dir,
+             d->profile.device_id);
+    snprintf(d->key, sizeof(d->key), "%s/devices/%s.key", o->certs_dir,
+             d->profile.device_id);
+    if (stat(d->cert, &st) == 0 && stat(d->key, &st) == 0) {
+        return 0;
+    }
+    argv[0] = (char *) o->dev_certs;
+    argv[1] = "device";
+    argv[2] = (char *) o->certs_dir;
+    argv[3] = d->profile.device_id;
+    argv[4] = d->profile.tenant_id;
+    argv[5] = NULL;
+    if (posix_spawn(&pid, o->dev_certs, NULL, NULL, argv, environ) != 0) {
+        fprintf(stderr, "agent-sim: cannot run %s\n", o->dev_certs);
+        return -1;
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)
+        || WEXITSTATUS(status) != 0)
+    {
+        fprintf(stderr, "agent-sim: %s device failed\n", o->dev_certs);
+        return -1;
+    }
+    return 0;
+}
+
+
+static long long
+next_wake(sim_device_t *devs, int n, long long now_ms)
+{
+    long long  wake;
+    int        i;
+
+    wake = now_ms + 100;
+    for (i = 0; i < n; i++) {
+        if (!devs[i].in_flight && devs[i].step != SIM_DEV_DONE
+            && devs[i].wake_at_ms < wake)
+        {
+            wake = devs[i].wake_at_ms;
+        }
+    }
+    return wake;
+}
+
+
+/* Drives every device until each has stopped. */
+static void
+run_devices(sim_run_t *run, sim_device_t *devs, int n)
+{
+    CURLMsg        *msg;
+    sim_device_t   *d;
+    long long       now, wake;
+    int             i, running, left, busy;
+
+    for (;;) {
+        now = sim_now_ms();
+        busy = 0;
+        for (i = 0; i < n; i++) {
+            sim_device_poll(&devs[i], now);
+            busy |= devs[i].in_flight || devs[i].step != SIM_DEV_DONE;
+        }
+        if (!busy) {
+            return;
+        }
+        curl_multi_perform(run->multi, &running);
+        while ((msg = curl_multi_info_read(run->multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE) {
+                continue;
+            }
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **) &d);
+            sim_device_done(d, msg->data.result, sim_now_ms());
+        }
+        now = sim_now_ms();
+        wake = next_wake(devs, n, now);
+        if (wake > now) {
+            curl_multi_poll(run->multi, NULL, 0, (int) (wake - now), NULL);
+        }
+    }
+}
+
+
+static json_t *
+device_report(const sim_device_t *d)
+{
+    json_t  *sessions, *dev;
+    size_t   i;
+
+    sessions = json_array();
+    for (i = 0; i < d->nrecords; i++) {
+        const sim_record_t  *r = &d->records[i];
+
+        json_array_append_new(sessions, json_pack(
+            "{s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:b}",
+            "session_id", r->session_id,
+            "scenario", sim_scenario_name(r->scenario),
+            "items", (json_int_t) r->items,
+            "events", (json_int_t) r->events,
+            "items_delivered", (json_int_t) r->items_delivered,
+            "events_delivered", (json_int_t) r->events_delivered,
+            "register_status", r->register_status,
+            "upload_url_status", r->upload_url_status,
+            "error_status", r->error_status,
+            "complete", r->complete));
+    }
+    dev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:o}",
+        "device_id", d->profile.device_id,
+        "tenant_id", d->profile.tenant_id,
+        "scenario", sim_scenario_name(d->scenario),
+        "serial", d->profile.serial,
+        "device_name", d->profile.device_name,
+        "upn", d->profile.upn,
+        "email", d->profile.email,
+        "manufacturer", d->profile.manufacturer,
+        "model", d->profile.model,
+        "outcome", d->outcome,
+        "config_status", d->config_status,
+        "distress_status", d->distress_status,
+        "sessions", sessions);
+    return dev;
+}
+
+
+static double
+elapsed_s(const sim_run_t *run)
+{
+    long long  ms;
+
+    ms = run->last_done_ms - run->first_send_ms;
+    return ms > 0 ? (double) ms / 1000.0 : 0.0;
+}
+
+
+static int
+write_report(const char *file, sim_run_t *run, sim_device_t *devs, int n)
+{
+    json_t  *devices, *statuses, *root;
+    char     code[8];
+    int      i, rc;
+    double   secs;
+
+    devices = json_array();
+    for (i = 0; i < n; i++) {
+        json_array_append_new(devices, device_report(&devs[i]));
+    }
+    statuses = json_object();
+    for (i = 0; i < 600; i++) {
+        if (run->statuses[i] > 0) {
+            snprintf(code, sizeof(code), "%d", i);
+            json_object_set_new(statuses, code,
+                                json_integer(run->statuses[i]));
+        }
+    }
+    secs = elapsed_s(run);
+    root = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:o}",
+        "batches", (json_int_t) run->batches,
+        "retries", (json_int_t) run->retries,
+        "resends", (json_int_t) run->resends,
+        "halvings", (json_int_t) run->halvings,
+        "dropped", (json_int_t) run->dropped,
+        "items_delivered", (json_int_t) run->items_delivered,
+        "events_delivered", (json_int_t) run->events_delivered,
+        "elapsed_s", secs,
+        "events_per_s", secs > 0 ? (double) run->events_delivered / secs : 0,
+        "latency_p50_ms", sim_stats_percentile(&run->latency, 50),
+        "latency_p99_ms", sim_stats_percentile(&run->latency, 99),
+        "telemetry_statuses", statuses,
+        "devices", devices);
+    rc = json_dump_file(root, file, JSON_INDENT(1) | JSON_SORT_KEYS);
+    json_decref(root);
+    return rc;
+}
+
+
+static void
+print_summary(sim_run_t *run, sim_device_t *devs, int n)
+{
+    long long  sessions;
+    int        i;
+    double     secs;
+
+    sessions = 0;
+    for (i = 0; i < n; i++) {
+        sessions += (long long) devs[i].nrecords;
+    }
+    secs = elapsed_s(run);
+    printf("agent-sim: %d devices, %lld sessions; %lld items (%lld events) "
+           "delivered in %.2f s\n", n, sessions, run->items_delivered,
+           run->events_delivered, secs);
+    printf("telemetry: %lld requests, %lld retries, %lld resends, "
+           "%lld halvings, %lld dropped\n", run->batches, run->retries,
+           run->resends, run->halvings, run->dropped);
+    printf("events/s: %.0f\n", secs > 0 ? run->events_delivered / secs : 0);
+    printf("batch latency: p50 %.2f ms, p99 %.2f ms (%zu batches)\n",
+           sim_stats_percentile(&run->latency, 50),
+           sim_stats_percentile(&run->latency, 99), run->latency.n);
+}
+
+
+static int
+device_failed(const sim_device_t *d)
+{
+    return strcmp(d->outcome, "finished") != 0
+           && strcmp(d->outcome, "deadline") != 0;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    sim_options_t   o;
+    sim_run_t       run;
+    sim_device_t   *devs;
+    sim_rand_t      ids;
+    int             i, failed;
+
+    memset(&o, 0, sizeof(o));
+    memset(&run, 0, sizeof(run));
+    if (parse_options(argc, argv, &o, &run) != 0) {
+        return 2;
+    }
+    run.url = o.url;
+    run.ca_file = o.ca_file;
+    /* sessions differ from run to run; devices are the seed's */
+    sim_rand_seed(&ids, o.seed);
+    sim_rand_seed(&run.rand, o.seed ^ (uint64_t) sim_wall_ms()
+                             ^ ((uint64_t) getpid() << 32));
+    /* three hours back: a stalled session's hour stays in the past */
+    run.clock_start_ms = sim_wall_ms() - 3 * 3600 * 1000LL;
+
+    curl_global_init(CURL_GLOBAL_ALL);
+    run.multi = curl_multi_init();
+    devs = calloc((size_t) o.devices, sizeof(*devs));
+    if (run.multi == NULL || devs == NULL) {
+        fprintf(stderr, "agent-sim: out of memory\n");
+        return 1;
+    }
+    curl_multi_setopt(run.multi, CURLMOPT_MAXCONNECTS, (long) o.devices + 8);
+
+    for (i = 0; i < o.devices; i++) {
+        make_profile(&devs[i].profile, &o, &ids, i);
+        devs[i].scenario = o.scenarios[i % o.nscenarios];
+        if (sim_device_init(&devs[i], &run) != 0
+            || ensure_certificate(&devs[i], &o) != 0)
+        {
+            return 1;
+        }
+    }
+    if (o.duration_s > 0) {
+        run.deadline_ms = sim_now_ms() + (long long) (o.duration_s * 1000);
+    }
+
+    run_devices(&run, devs, o.devices);
+
+    print_summary(&run, devs, o.devices);
+    failed = 0;
+    for (i = 0; i < o.devices; i++) {
+        if (device_failed(&devs[i])) {
+            failed++;
+            fprintf(stderr, "agent-sim: device %d stopped: %s\n", i,
+                    devs[i].outcome);
+        }
+    }
+    if (o.report != NULL && write_report(o.report, &run, devs, o.devices)
+        != 0)
+    {
+        fprintf(stderr, "agent-sim: cannot write %s\n", o.report);
+        failed++;
+    }
+    for (i = 0; i < o.devices; i++) {
+        sim_device_free(&devs[i]);
+    }
+    free(devs);
+    sim_stats_free(&run.latency);
+    curl_multi_cleanup(run.multi);
+    curl_global_cleanup();
+    return failed ? 1 : 0;
+}
