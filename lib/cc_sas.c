@@ -1,7 +1,8 @@
 /*
- * Service SAS signing for one blob: the 16-line string to sign of version
- * 2020-12-06, HMAC-SHA256 under the decoded account key, and the query
- * string whose values are byte-identical to what was signed.
+ * Blob Storage signing with the account key: the 16-line service SAS
+ * string to sign of version 2020-12-06, HMAC-SHA256 under the decoded
+ * account key, the query string whose values are byte-identical to what
+ * was signed, and the Shared Key string to sign of a bodiless request.
  */
 
 #include <ctype.h>
@@ -249,5 +250,66 @@ cc_sas_blob_query(const cc_sas_blob_t *sas, const unsigned char *key,
     p = append_param(p, 0, "spr", sas->protocol);
     append_param(p, 0, "sig", sig);
     OPENSSL_cleanse(sig, sizeof(sig));
+    return out;
+}
+
+
+int
+cc_sas_http_date(time_t t, char out[CC_SAS_DATE_LEN + 1])
+{
+    static const char  *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri",
+                                   "Sat" };
+    static const char  *months[] = { "Jan", "Feb", "Mar", "Apr", "May",
+                                     "Jun", "Jul", "Aug", "Sep", "Oct",
+                                     "Nov", "Dec" };
+    struct tm           tm;
+    char                buf[64];
+
+    /* Names spelled out here: strftime's %a and %b follow the locale. */
+    if (gmtime_r(&t, &tm) == NULL
+        || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+    {
+        out[0] = '\0';
+        return -1;
+    }
+    if (snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                 days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec)
+        != CC_SAS_DATE_LEN)
+    {
+        out[0] = '\0';
+        return -1;
+    }
+    memcpy(out, buf, CC_SAS_DATE_LEN + 1);
+    return 0;
+}
+
+
+char *
+cc_sas_shared_key_string_to_sign(const char *method, const char *date,
+    const char *account, const char *path, const char *query)
+{
+    char    *out;
+    size_t   len;
+
+    if (!is_one_line(method) || !is_one_line(date) || !is_one_line(account)
+        || !is_one_line(path) || path[0] != '/'
+        || (query != NULL && !is_one_line(query)))
+    {
+        return NULL;
+    }
+    len = strlen(method) + strlen(date) + strlen(account) + strlen(path)
+          + (query != NULL ? strlen(query) : 0) + 64;
+    out = malloc(len);
+    if (out == NULL) {
+        return NULL;
+    }
+    /* Content-Encoding, -Language, -Length, -MD5, -Type, Date,
+     * If-Modified-Since, If-Match, If-None-Match, If-Unmodified-Since and
+     * Range are all absent (a zero Content-Length is signed as empty). */
+    snprintf(out, len, "%s\n\n\n\n\n\n\n\n\n\n\n\n"
+             "x-ms-date:%s\nx-ms-version:%s\n/%s%s%s%s",
+             method, date, CC_SAS_VERSION, account, path,
+             query != NULL ? "\n" : "", query != NULL ? query : "");
     return out;
 }

@@ -1,9 +1,10 @@
 /*
- * Service shared access signatures (SAS) for one blob of Azure Blob
- * Storage, version 2020-12-06: the string to sign, its HMAC-SHA256 under
- * the account key, and the query string a client appends to the blob's URL
- * (azure-protocols.md 6).  A SAS is a bearer secret: callers hand it out
- * and never store or log it.
+ * Signing for Azure Blob Storage with the account key, version 2020-12-06:
+ * service shared access signatures (SAS) for one blob (the string to sign,
+ * its HMAC-SHA256, the query string a client appends to the blob's URL;
+ * azure-protocols.md 6), and the Shared Key string to sign of a bodiless
+ * request such as Create Container.  A SAS is a bearer secret: callers
+ * hand it out and never store or log it.
  */
 
 #ifndef CC_SAS_H
@@ -15,6 +16,7 @@
 #define CC_SAS_VERSION      "2020-12-06"
 #define CC_SAS_TIME_LEN     20          /* YYYY-MM-DDThh:mm:ssZ, no NUL */
 #define CC_SAS_SIG_LEN      44          /* base64 of 32 bytes, no NUL */
+#define CC_SAS_DATE_LEN     29          /* RFC 1123 date, no NUL */
 #define CC_SAS_KEY_MAX      128         /* Azure keys are 64 bytes */
 
 #define CC_SAS_HTTPS        "https"
@@ -69,5 +71,25 @@ char *cc_sas_blob_query(const cc_sas_blob_t *sas, const unsigned char *key,
  * memory.
  */
 char *cc_sas_encode_path(const char *name);
+
+/* Writes t as an RFC 1123 date (x-ms-date) and a NUL into out[30]; 0 or
+ * -1. */
+int cc_sas_http_date(time_t t, char out[CC_SAS_DATE_LEN + 1]);
+
+/*
+ * The Shared Key string to sign of a request without a body and without
+ * standard headers, carrying only x-ms-date: DATE and x-ms-version:
+ * CC_SAS_VERSION, malloc'd:
+ *
+ *   METHOD, 11 empty standard-header lines, the two x-ms- headers, then
+ *   /ACCOUNT + PATH (the URL's path, e.g. /devstoreaccount1/diagnostics on
+ *   Azurite), then "\n" QUERY when QUERY (a canonical "name:value") is set.
+ *
+ * The caller signs it with cc_sas_signature() and sends
+ * "Authorization: SharedKey ACCOUNT:SIGNATURE".  NULL when a value holds
+ * a newline or a required one is empty, or out of memory.
+ */
+char *cc_sas_shared_key_string_to_sign(const char *method, const char *date,
+    const char *account, const char *path, const char *query);
 
 #endif /* CC_SAS_H */

@@ -41,7 +41,7 @@ $t->sql("INSERT INTO tenants (id, name) VALUES ('$northwind', 'Northwind')");
 my $ua = Mojo::UserAgent->new(inactivity_timeout => 20);
 
 # Blob storage requests with the account key (Shared Key), for what the
-# test itself does: creating the container and reading the uploaded blob.
+# test itself does: looking at the container and reading the uploaded blob.
 sub shared_key {
     my ($method, $path, $query) = @_;
     my $date = strftime('%a, %d %b %Y %H:%M:%S GMT', gmtime);
@@ -58,8 +58,8 @@ sub shared_key {
         Authorization => "SharedKey $account:$sig" });
 }
 
-my $tx = $ua->start(shared_key(PUT => "/$container", { restype => 'container' }));
-is($tx->res->code, 201, 'the diagnostics container is created in Azurite');
+my $tx = $ua->start(shared_key(GET => "/$container", { restype => 'container' }));
+is($tx->res->code, 404, 'Azurite starts without the diagnostics container');
 
 open my $kf, '>', $t->dir . '/blob.key' or die $!;
 print $kf "$account_key\n";
@@ -79,6 +79,10 @@ $t->start_worker('ingest', env => {
     CC_BLOB_KEY_FILE    => $t->dir . '/blob.key',
     CC_DIAG_URL_MINUTES => 5,
 });
+
+$tx = $ua->start(shared_key(GET => "/$container", { restype => 'container' }));
+is($tx->res->code, 200, 'cc-ingest created the container at start-up');
+is(scalar $t->grep_log('cc-ingest', qr/"diagnostics container created"/), 1, '... and says so');
 
 open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
 $t->start_nginx(do { local $/; <$fh> });
@@ -277,6 +281,25 @@ $r = $t->worker_request('cc-ingest-noblob', POST => '/api/agent/upload-url',
     CC::Test::json_encode({ TenantId => $contoso, SessionId => $session, FileName => $file }));
 is($r->{status}, 503, 'without CC_BLOB_URL upload-url answers 503');
 is($r->{json}{success}, JSON::PP::false(), '... with success:false in JSON');
+
+# A second cc-ingest finds the container there; one with another account
+# key is refused by the storage service, says so, and still starts (the
+# agent skips uploads that fail).
+$t->start_worker('ingest', name => 'cc-ingest-again', env => {
+    CC_BLOB_URL => $blob_url, CC_BLOB_ACCOUNT => $account,
+    CC_BLOB_KEY_FILE => $t->dir . '/blob.key' });
+is(scalar $t->grep_log('cc-ingest-again', qr/"diagnostics container exists"/), 1,
+   'a cc-ingest started later finds the container there');
+open $kf, '>', $t->dir . '/other.key' or die $!;
+print $kf "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
+close $kf;
+$t->start_worker('ingest', name => 'cc-ingest-otherkey', env => {
+    CC_BLOB_URL => $blob_url, CC_BLOB_ACCOUNT => $account,
+    CC_BLOB_KEY_FILE => $t->dir . '/other.key', CC_BLOB_CONTAINER => 'other' });
+is(scalar $t->grep_log('cc-ingest-otherkey', qr/"blob storage refused to create the diagnostics container".*"status":403/), 1,
+   'a cc-ingest with a wrong account key is refused by the storage service (403) and says so');
+$tx = $ua->start(shared_key(GET => '/other', { restype => 'container' }));
+is($tx->res->code, 404, '... and creates nothing');
 
 # What cc-ingest says and does when the blob settings are wrong: it stops
 # before it listens, naming the key and never the key file's content.

@@ -1,6 +1,7 @@
 /*
  * cc_sas: the service SAS of one blob is signed exactly as
- * azure-protocols.md 6 documents it.  The expected signatures were
+ * azure-protocols.md 6 documents it, and so is the Shared Key request
+ * that creates a container.  The expected signatures were
  * computed independently of this code, with
  *
  *   printf '%s' "$STRING_TO_SIGN" \
@@ -252,6 +253,56 @@ test_path_encoding(void)
 }
 
 
+static void
+test_shared_key(void)
+{
+    char   date[CC_SAS_DATE_LEN + 1];
+    char   sig[CC_SAS_SIG_LEN + 1];
+    char  *sts;
+
+    is_int(cc_sas_http_date(T_2026_11_23_22, date), 0, "a date formats");
+    is_str(date, "Mon, 23 Nov 2026 22:00:00 GMT",
+           "... as RFC 1123 in GMT, as x-ms-date wants it");
+    cc_sas_http_date(T_2024_06_01_00, date);
+    is_str(date, "Sat, 01 Jun 2024 00:00:00 GMT",
+           "day and month names and a leading zero");
+
+    sts = cc_sas_shared_key_string_to_sign("PUT",
+        "Mon, 23 Nov 2026 22:00:00 GMT", "devstoreaccount1",
+        "/devstoreaccount1/diagnostics", "restype:container");
+    is_str(sts,
+           "PUT\n\n\n\n\n\n\n\n\n\n\n\n"
+           "x-ms-date:Mon, 23 Nov 2026 22:00:00 GMT\n"
+           "x-ms-version:2020-12-06\n"
+           "/devstoreaccount1/devstoreaccount1/diagnostics\n"
+           "restype:container",
+           "Create Container's Shared Key string to sign: 11 empty "
+           "standard headers, the x-ms- headers, the account then the "
+           "URL's path, the query");
+    cc_sas_signature(key, keylen, sts, sig);
+    is_str(sig, "kBBTHYiIAda8LKuP5pZdMnOr9G3FVhzwqMdu3wRD6yo=",
+           "... signed as openssl signs it");
+    free(sts);
+
+    sts = cc_sas_shared_key_string_to_sign("GET", "d", "a", "/c", NULL);
+    is_str(sts, "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:d\n"
+           "x-ms-version:2020-12-06\n/a/c",
+           "without a query the resource ends at the path");
+    free(sts);
+
+    sts = cc_sas_shared_key_string_to_sign("PUT", "d", "a", "/c",
+                                           "restype:container\ncomp:x");
+    ok(sts == NULL, "a query with a newline is refused");
+    free(sts);
+    sts = cc_sas_shared_key_string_to_sign("PUT", "d", "a", "c", NULL);
+    ok(sts == NULL, "a path without its leading / is refused");
+    free(sts);
+    sts = cc_sas_shared_key_string_to_sign("PUT", "", "a", "/c", NULL);
+    ok(sts == NULL, "an empty date is refused");
+    free(sts);
+}
+
+
 int
 main(void)
 {
@@ -262,5 +313,6 @@ main(void)
     test_signatures();
     test_diagnostics_query();
     test_path_encoding();
+    test_shared_key();
     return done_testing();
 }

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include "cc_db.h"
@@ -37,6 +38,10 @@
 /* Clock skew between us and the storage service: a URL is valid from a
  * few minutes back. */
 #define UPLOAD_SKEW_SECONDS   300
+
+/* Creating the container at start-up waits at most this long. */
+#define UPLOAD_CONNECT_MS       5000
+#define UPLOAD_CREATE_MS        10000
 
 #define UPLOAD_PREFIX         "AgentDiagnostics-"
 #define UPLOAD_SUFFIX_MAX     64
@@ -106,6 +111,133 @@ read_key_file(ingest_upload_t *up, const char *path)
 }
 
 
+static size_t
+discard_body(char *data, size_t size, size_t n, void *ctx)
+{
+    return size * n;
+}
+
+
+/* The path part of the configured endpoint ("" for an account host,
+ * "/devstoreaccount1" for Azurite), for the Shared Key resource. */
+static const char *
+endpoint_path(const char *base_url)
+{
+    const char  *host, *slash;
+
+    host = strstr(base_url, "://");
+    slash = host != NULL ? strchr(host + 3, '/') : NULL;
+    return slash != NULL ? slash : "";
+}
+
+
+/* The Authorization header of PUT {container}?restype=container. */
+static int
+create_container_authorization(const ingest_upload_t *up, const char *date,
+                               char *out, size_t len)
+{
+    char   path[CC_CONFIG_STR_LEN + 80];
+    char   sig[CC_SAS_SIG_LEN + 1];
+    char  *sts;
+    int    rc;
+
+    snprintf(path, sizeof(path), "%s/%s", endpoint_path(up->base_url),
+             up->container);
+    sts = cc_sas_shared_key_string_to_sign("PUT", date, up->account, path,
+                                           "restype:container");
+    if (sts == NULL) {
+        return -1;
+    }
+    rc = cc_sas_signature(up->key, up->keylen, sts, sig);
+    free(sts);
+    if (rc == 0) {
+        rc = snprintf(out, len, "Authorization: SharedKey %s:%s",
+                      up->account, sig) < (int) len ? 0 : -1;
+    }
+    OPENSSL_cleanse(sig, sizeof(sig));
+    return rc;
+}
+
+
+/*
+ * Creates the container if it is missing (Create Container with the
+ * account key; 409 means it exists).  A failure is logged, not fatal: the
+ * storage service may come later, and until the container exists an
+ * upload fails and the agent simply skips it.
+ */
+static void
+create_container(const ingest_upload_t *up, const char *ca_file)
+{
+    CURL               *curl;
+    struct curl_slist  *headers;
+    CURLcode            cc;
+    char                url[CC_CONFIG_STR_LEN + 128];
+    char                date[CC_SAS_DATE_LEN + 1], date_header[64];
+    char                auth[CC_CONFIG_STR_LEN + 128];
+    long                status;
+
+    snprintf(url, sizeof(url), "%s/%s?restype=container", up->base_url,
+             up->container);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK
+        || cc_sas_http_date(time(NULL), date) != 0
+        || create_container_authorization(up, date, auth, sizeof(auth)) != 0)
+    {
+        cc_log(CC_LOG_WARN, "cannot sign the request creating the "
+               "diagnostics container");
+        return;
+    }
+    curl = curl_easy_init();
+    if (curl == NULL) {
+        OPENSSL_cleanse(auth, sizeof(auth));
+        return;
+    }
+    snprintf(date_header, sizeof(date_header), "x-ms-date: %s", date);
+    headers = curl_slist_append(NULL, date_header);
+    headers = curl_slist_append(headers, "x-ms-version: " CC_SAS_VERSION);
+    headers = curl_slist_append(headers, auth);
+    /* A Content-Type would be part of what is signed: send none. */
+    headers = curl_slist_append(headers, "Content-Type:");
+
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) UPLOAD_CONNECT_MS);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) UPLOAD_CREATE_MS);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    if (ca_file[0] != '\0') {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+    }
+
+    cc = curl_easy_perform(curl);
+    status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    OPENSSL_cleanse(auth, sizeof(auth));
+
+    if (cc != CURLE_OK) {
+        cc_log_fields(CC_LOG_WARN, "cannot reach blob storage to create the "
+                      "diagnostics container",
+                      json_pack("{s:s}", "error", curl_easy_strerror(cc)));
+    } else if (status == 201) {
+        cc_log_fields(CC_LOG_INFO, "diagnostics container created",
+                      json_pack("{s:s}", "container", up->container));
+    } else if (status == 409) {
+        cc_log_fields(CC_LOG_INFO, "diagnostics container exists",
+                      json_pack("{s:s}", "container", up->container));
+    } else {
+        cc_log_fields(CC_LOG_WARN, "blob storage refused to create the "
+                      "diagnostics container",
+                      json_pack("{s:s,s:i}", "container", up->container,
+                                "status", (int) status));
+    }
+}
+
+
 int
 ingest_upload_init(ingest_upload_t *up, const cc_config_t *cfg)
 {
@@ -146,6 +278,7 @@ ingest_upload_init(ingest_upload_t *up, const cc_config_t *cfg)
     if (read_key_file(up, cfg->blob_key_file) != 0) {
         return -1;
     }
+    create_container(up, cfg->ca_file);
     cc_log_fields(CC_LOG_INFO, "diagnostics uploads configured",
                   json_pack("{s:s,s:s,s:i}", "blob_url", up->base_url,
                             "container", up->container,

@@ -25,11 +25,11 @@ typedef struct ingest_upload_s {
 } ingest_upload_t;
 
 /*
- * Reads the blob settings and the account key.  Returns 1 when uploads are
- * configured, 0 when CC_BLOB_URL is unset (upload-url then answers 503),
- * -1 after logging what is wrong (a partial or invalid configuration).
- * The container is not created here: operators create it with the storage
- * account (the tests do it against Azurite).
+ * Reads the blob settings and the account key, and creates the container
+ * when it is missing (a failure to is logged, not fatal).  Returns 1 when
+ * uploads are configured, 0 when CC_BLOB_URL is unset (upload-url then
+ * answers 503), -1 after logging what is wrong (a partial or invalid
+ * configuration).  Call it before any thread runs (curl_global_init()).
  */
 int ingest_upload_init(ingest_upload_t *up, const cc_config_t *cfg);
 
