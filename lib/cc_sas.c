@@ -139,7 +139,8 @@ cc_sas_string_to_sign(const cc_sas_blob_t *sas)
     if (out == NULL) {
         return NULL;
     }
-    snprintf(out, len, "%s\n%s\n%s\n/blob/%s/%s/%s\n\n\n%s\n%s\nb\n\n\n\n\n\n\n",
+    snprintf(out, len,
+             "%s\n%s\n%s\n/blob/%s/%s/%s\n\n\n%s\n%s\nb\n\n\n\n\n\n\n",
              sas->permissions, st, se, sas->account, sas->container,
              sas->blob, sas->protocol, CC_SAS_VERSION);
     return out;

@@ -14,6 +14,11 @@
  * The URL carries a signature that is a bearer secret: it is answered to
  * the device and never stored or logged.  The log line records the blob
  * name and the expiry, which is what an operator needs to trace an upload.
+ *
+ * The agent accepts only https URLs on Azure's blob hosts; an http
+ * endpoint (Azurite) signs spr=https,http and serves the tests and the
+ * demo only.  At start-up this file also reads the blob settings and
+ * creates the container when it is missing.
  */
 
 #include <ctype.h>
