@@ -48,10 +48,13 @@ CREATE FUNCTION cc_retention_due_tenants()
     SELECT t.id, s.retention_days
       FROM tenants t
      CROSS JOIN LATERAL cc_monitor_settings(t.id) s
+     CROSS JOIN LATERAL (SELECT now() - make_interval(days => s.retention_days)
+                                AS cutoff) c
      WHERE EXISTS (SELECT 1 FROM enrollment_sessions e
                     WHERE e.tenant_id = t.id
-                      AND e.updated_at
-                          < now() - make_interval(days => s.retention_days))
+                      AND e.updated_at < c.cutoff
+                      AND (e.completed_at IS NULL
+                           OR e.completed_at < c.cutoff))
      ORDER BY t.id
 $$;
 
