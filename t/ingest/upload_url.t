@@ -61,10 +61,6 @@ sub shared_key {
 my $tx = $ua->start(shared_key(GET => "/$container", { restype => 'container' }));
 is($tx->res->code, 404, 'Azurite starts without the diagnostics container');
 
-open my $kf, '>', $t->dir . '/blob.key' or die $!;
-print $kf "$account_key\n";
-close $kf;
-
 my $control = $t->socket_path('nginx-control');
 $t->start_worker('worker', env => {
     CC_JOB_POLL_MS          => 60000,
@@ -73,12 +69,8 @@ $t->start_worker('worker', env => {
     CC_CA_FILE              => $t->certs . '/ca.pem',
     CC_REGISTRY_POLL_MS     => 200,
 });
-$t->start_worker('ingest', env => {
-    CC_BLOB_URL         => $blob_url,
-    CC_BLOB_ACCOUNT     => $account,
-    CC_BLOB_KEY_FILE    => $t->dir . '/blob.key',
-    CC_DIAG_URL_MINUTES => 5,
-});
+# The harness gives workers Azurite's endpoint, account and key file.
+$t->start_worker('ingest', env => { CC_DIAG_URL_MINUTES => 5 });
 
 $tx = $ua->start(shared_key(GET => "/$container", { restype => 'container' }));
 is($tx->res->code, 200, 'cc-ingest created the container at start-up');
@@ -274,7 +266,7 @@ push @sigs, Mojo::URL->new($r->{json}{uploadUrl} // '')->query->param('sig') // 
 
 # A cc-ingest without blob storage answers 503, so the agent skips the
 # upload (it never retries upload-url).
-$t->start_worker('ingest', name => 'cc-ingest-noblob');
+$t->start_worker('ingest', name => 'cc-ingest-noblob', env => { CC_BLOB_URL => '' });
 $r = $t->worker_request('cc-ingest-noblob', POST => '/api/agent/upload-url',
     { 'X-CC-Tenant' => $contoso, 'X-CC-Device' => $device,
       'Content-Type' => 'application/json' },
@@ -285,16 +277,13 @@ is($r->{json}{success}, JSON::PP::false(), '... with success:false in JSON');
 # A second cc-ingest finds the container there; one with another account
 # key is refused by the storage service, says so, and still starts (the
 # agent skips uploads that fail).
-$t->start_worker('ingest', name => 'cc-ingest-again', env => {
-    CC_BLOB_URL => $blob_url, CC_BLOB_ACCOUNT => $account,
-    CC_BLOB_KEY_FILE => $t->dir . '/blob.key' });
+$t->start_worker('ingest', name => 'cc-ingest-again');
 is(scalar $t->grep_log('cc-ingest-again', qr/"diagnostics container exists"/), 1,
    'a cc-ingest started later finds the container there');
-open $kf, '>', $t->dir . '/other.key' or die $!;
+open my $kf, '>', $t->dir . '/other.key' or die $!;
 print $kf "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
 close $kf;
 $t->start_worker('ingest', name => 'cc-ingest-otherkey', env => {
-    CC_BLOB_URL => $blob_url, CC_BLOB_ACCOUNT => $account,
     CC_BLOB_KEY_FILE => $t->dir . '/other.key', CC_BLOB_CONTAINER => 'other' });
 is(scalar $t->grep_log('cc-ingest-otherkey', qr/"blob storage refused to create the diagnostics container".*"status":403/), 1,
    'a cc-ingest with a wrong account key is refused by the storage service (403) and says so');
@@ -310,7 +299,7 @@ sub start_status {
     my (%env) = @_;
     local %ENV = (%ENV, CC_SOCKET => $t->dir . '/run/bad.sock',
                   CC_DATABASE_URL => $t->db_url('cc_app'), CC_BLOB_URL => $blob_url,
-                  CC_BLOB_ACCOUNT => $account, CC_BLOB_KEY_FILE => $t->dir . '/blob.key',
+                  CC_BLOB_ACCOUNT => $account, CC_BLOB_KEY_FILE => $t->dir . '/azurite.key',
                   %env);
     delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
     my $out = qx{timeout 10 @{[ $t->build ]}/cc-ingest 2>&1};
