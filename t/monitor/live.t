@@ -224,6 +224,12 @@ is_deeply([ @{$change}{qw(from to reason)} ], [ 'InProgress', 'Failed', 'ESP fai
 my $all = join '', map { CC::Test::json_encode($_) } map { @$_ } values %got;
 unlike($all, qr/\Q$serial\E/, 'no serial number travels on the live channel');
 
+# A subscriber arriving now hears news from now on, not the history.
+subscribe('late', { Authorization => "Bearer $token_a" });
+run_loop_until(sub { defined $status{late} }, 10);
+run_loop_until(sub { @{ $got{late} } > 0 }, 1);
+is(scalar @{ $got{late} }, 0, 'a late subscriber is not sent the messages published before it came');
+
 # --- publishing never fails ingest ------------------------------------------------
 
 my $batch = CC::Test::json_encode([ event_item($contoso, 4, 'app_tracking_summary') ]);
