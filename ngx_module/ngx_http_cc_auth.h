@@ -35,6 +35,7 @@
 #define NGX_HTTP_CC_AUTH_METHOD_BEARER      1
 #define NGX_HTTP_CC_AUTH_METHOD_COOKIE      2
 #define NGX_HTTP_CC_AUTH_METHOD_DEVICE      3
+#define NGX_HTTP_CC_AUTH_METHOD_BOOTSTRAP   4
 
 /* $cc_auth_cache: what the verified-token cache did for this request */
 #define NGX_HTTP_CC_AUTH_CACHE_OFF          0
@@ -49,6 +50,10 @@
 #define NGX_HTTP_CC_AUTH_BAD_CERTIFICATE    4   /* 401 invalid_certificate */
 #define NGX_HTTP_CC_AUTH_FORBIDDEN          5   /* 403 */
 #define NGX_HTTP_CC_AUTH_DEVICE_BLOCKED     6   /* 200, as agents expect */
+#define NGX_HTTP_CC_AUTH_BAD_BOOTSTRAP      7   /* 401 invalid_bootstrap_token */
+
+/* $cc_bootstrap_id: the first hex digits of the token's SHA-256 */
+#define NGX_HTTP_CC_AUTH_BOOTSTRAP_ID_LEN   16
 
 #define NGX_HTTP_CC_AUTH_DEFAULT_LEEWAY     60
 #define NGX_HTTP_CC_AUTH_DEFAULT_MAX_TOKEN  16384
@@ -74,6 +79,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                    mode;
+    ngx_uint_t                    bootstrap;        /* "device bootstrap" */
     ngx_flag_t                    tenant_check;
 
     ngx_http_cc_auth_jwks_t      *jwks;
@@ -118,6 +124,7 @@ typedef struct {
     ngx_str_t                     user_name;        /* personal data */
     ngx_str_t                     roles;
     ngx_str_t                     device_id;
+    ngx_str_t                     bootstrap_id;     /* bootstrap only */
 
     ngx_uint_t                    cache;            /* ..._CACHE_* */
     ngx_uint_t                    refusal;          /* 0: none */
@@ -197,6 +204,12 @@ char *ngx_http_cc_auth_load_keyring(ngx_conf_t *cf, ngx_str_t *path,
 
 /* ngx_http_cc_auth_device.c */
 ngx_int_t ngx_http_cc_auth_device(ngx_http_request_t *r,
+    ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx);
+
+/* ngx_http_cc_auth_bootstrap.c */
+ngx_int_t ngx_http_cc_auth_bootstrap_token(ngx_http_request_t *r,
+    ngx_str_t *token);
+ngx_int_t ngx_http_cc_auth_bootstrap(ngx_http_request_t *r,
     ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx);
 
 /* ngx_http_cc_auth_registry.c */

@@ -4,13 +4,14 @@
  * that reads the identity (rate limits, tenant routing, the identity
  * headers passed upstream), this module authenticates the request by the
  * method its location asks for: an Entra ID bearer token, our session
- * cookie, or an Intune device certificate; then the tenant must be active
+ * cookie, or an Intune device certificate (or, where the location allows
+ * it, a bootstrap token instead); then the tenant must be active
  * in the registry.  The result is a set of variables ($cc_tenant_id,
  * $cc_user_id, ...); a refusal is answered here, in JSON.
  *
  * The concerns live in their own files: ngx_http_cc_auth_keys.c (JWKS
  * keys), _cache.c (verified-token cache), _bearer.c, _cookie.c,
- * _device.c, _registry.c and _reply.c.
+ * _device.c, _bootstrap.c, _registry.c and _reply.c.
  */
 
 
@@ -36,6 +37,8 @@ static void ngx_http_cc_auth_cleanup(void *data);
 static ngx_int_t ngx_http_cc_auth_authenticate(ngx_http_request_t *r,
     ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx);
 static ngx_int_t ngx_http_cc_auth_bearer_or_cookie(ngx_http_request_t *r,
+    ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx);
+static ngx_int_t ngx_http_cc_auth_device_or_bootstrap(ngx_http_request_t *r,
     ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx);
 
 static ngx_int_t ngx_http_cc_auth_identity_variable(ngx_http_request_t *r,
@@ -106,7 +109,7 @@ static ngx_conf_post_handler_pt  ngx_http_cc_auth_token_size_post =
 static ngx_command_t  ngx_http_cc_auth_commands[] = {
 
     { ngx_string("cc_auth"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_cc_auth_mode,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -246,6 +249,11 @@ static ngx_http_variable_t  ngx_http_cc_auth_vars[] = {
       offsetof(ngx_http_cc_auth_ctx_t, device_id),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("cc_bootstrap_id"), NULL,
+      ngx_http_cc_auth_identity_variable,
+      offsetof(ngx_http_cc_auth_ctx_t, bootstrap_id),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
     { ngx_string("cc_auth_method"), NULL, ngx_http_cc_auth_method_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
@@ -263,7 +271,8 @@ static ngx_str_t  ngx_http_cc_auth_method_names[] = {
     ngx_string("none"),
     ngx_string("bearer"),
     ngx_string("cookie"),
-    ngx_string("device")
+    ngx_string("device"),
+    ngx_string("bootstrap")
 };
 
 
@@ -384,12 +393,34 @@ ngx_http_cc_auth_authenticate(ngx_http_request_t *r,
         return ngx_http_cc_auth_cookie(r, alcf, ctx);
 
     case NGX_HTTP_CC_AUTH_DEVICE:
-        ctx->method = NGX_HTTP_CC_AUTH_METHOD_DEVICE;
-        return ngx_http_cc_auth_device(r, alcf, ctx);
+        return ngx_http_cc_auth_device_or_bootstrap(r, alcf, ctx);
 
     default: /* NGX_HTTP_CC_AUTH_BEARER_OR_COOKIE */
         return ngx_http_cc_auth_bearer_or_cookie(r, alcf, ctx);
     }
+}
+
+
+/*
+ * Where bootstrap tokens are allowed, a request that sends one is judged
+ * by it alone (agent-protocol.md 3 step 3); any other by its certificate.
+ */
+
+static ngx_int_t
+ngx_http_cc_auth_device_or_bootstrap(ngx_http_request_t *r,
+    ngx_http_cc_auth_loc_conf_t *alcf, ngx_http_cc_auth_ctx_t *ctx)
+{
+    ngx_str_t  value;
+
+    if (alcf->bootstrap
+        && ngx_http_cc_auth_bootstrap_token(r, &value) == NGX_OK)
+    {
+        ctx->method = NGX_HTTP_CC_AUTH_METHOD_BOOTSTRAP;
+        return ngx_http_cc_auth_bootstrap(r, alcf, ctx);
+    }
+
+    ctx->method = NGX_HTTP_CC_AUTH_METHOD_DEVICE;
+    return ngx_http_cc_auth_device(r, alcf, ctx);
 }
 
 
@@ -618,6 +649,7 @@ ngx_http_cc_auth_create_loc_conf(ngx_conf_t *cf)
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
+    conf->bootstrap = NGX_CONF_UNSET_UINT;
     conf->tenant_check = NGX_CONF_UNSET;
     conf->jwks = NGX_CONF_UNSET_PTR;
     conf->issuers = NGX_CONF_UNSET_PTR;
@@ -636,7 +668,13 @@ ngx_http_cc_auth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_cc_auth_loc_conf_t *prev = parent;
     ngx_http_cc_auth_loc_conf_t *conf = child;
 
+    /* the method and its bootstrap flag come from one directive */
+    if (conf->mode == NGX_CONF_UNSET_UINT) {
+        conf->bootstrap = prev->bootstrap;
+    }
+
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_CC_AUTH_OFF);
+    ngx_conf_merge_uint_value(conf->bootstrap, prev->bootstrap, 0);
     ngx_conf_merge_value(conf->tenant_check, prev->tenant_check, 1);
     ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
@@ -790,15 +828,43 @@ ngx_http_cc_auth_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             && ngx_strcmp(e->name.data, value[1].data) == 0)
         {
             alcf->mode = e->value;
-            return NGX_CONF_OK;
+            break;
         }
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "cc_auth \"%V\": off, bearer, cookie, device or "
-                       "bearer_or_cookie expected", &value[1]);
+    if (e->name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cc_auth \"%V\": off, bearer, cookie, device or "
+                           "bearer_or_cookie expected", &value[1]);
+        return NGX_CONF_ERROR;
+    }
 
-    return NGX_CONF_ERROR;
+    alcf->bootstrap = 0;
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (value[2].len != sizeof("bootstrap") - 1
+        || ngx_strcmp(value[2].data, "bootstrap") != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cc_auth \"%V\": only \"bootstrap\" may follow "
+                           "the method", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    /* a token stands in for a device certificate, for nothing else */
+    if (alcf->mode != NGX_HTTP_CC_AUTH_DEVICE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cc_auth \"%V bootstrap\": bootstrap tokens are "
+                           "accepted only with \"device\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    alcf->bootstrap = 1;
+
+    return NGX_CONF_OK;
 }
 
 

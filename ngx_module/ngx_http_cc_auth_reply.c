@@ -50,6 +50,8 @@ static ngx_http_cc_auth_forbidden_t  ngx_http_cc_auth_forbidden[] = {
     { "tenant_offboarded", "This organisation has left the platform" },
     { "tenant_mismatch",
       "The tenant named by the request is not the device's tenant" },
+    { "bootstrap_disabled",
+      "This organisation does not accept bootstrap tokens" },
     { "bad_origin",
       "A change made with a session cookie must come from the"
       " application's own origin" },
@@ -211,6 +213,9 @@ ngx_http_cc_auth_error_class(ngx_http_cc_auth_loc_conf_t *alcf,
     case NGX_HTTP_CC_AUTH_BAD_CERTIFICATE:
         return "invalid_certificate";
 
+    case NGX_HTTP_CC_AUTH_BAD_BOOTSTRAP:
+        return "invalid_bootstrap_token";
+
     case NGX_HTTP_CC_AUTH_NO_CREDENTIALS:
         if (alcf->mode == NGX_HTTP_CC_AUTH_COOKIE) {
             return "invalid_session";
@@ -251,6 +256,9 @@ ngx_http_cc_auth_message(ngx_http_cc_auth_ctx_t *ctx)
 
     case NGX_HTTP_CC_AUTH_BAD_CERTIFICATE:
         return "The device certificate was refused";
+
+    case NGX_HTTP_CC_AUTH_BAD_BOOTSTRAP:
+        return "The bootstrap token was refused";
 
     default:
         break;

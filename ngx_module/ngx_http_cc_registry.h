@@ -3,7 +3,8 @@
  * Concierge: the registry's C API, for the other modules of the .so.
  *
  * The registry (ngx_http_cc_registry_module.c) is a shared-memory zone
- * holding tenants, blocked devices, revoked sessions and signing keys,
+ * holding tenants, blocked devices, revoked sessions, signing keys and
+ * bootstrap tokens,
  * written through a control API by cc-worker's sync job.  Every function
  * here takes the zone's lock for the time it needs to copy the answer out,
  * so what a caller holds afterwards is its own copy: nothing points into
@@ -32,6 +33,7 @@
 
 #define NGX_HTTP_CC_GUID_LEN           36     /* 8-4-4-4-12, lower case */
 #define NGX_HTTP_CC_SESSION_ID_LEN     32     /* 128 bits in lower-case hex */
+#define NGX_HTTP_CC_BOOTSTRAP_KEY_LEN  64     /* SHA-256 in lower-case hex */
 #define NGX_HTTP_CC_PLAN_MAX           32
 #define NGX_HTTP_CC_REGION_MAX         64
 #define NGX_HTTP_CC_LIMIT_NAME_MAX     32
@@ -88,6 +90,20 @@ typedef struct {
 } ngx_http_cc_key_t;
 
 
+/*
+ * A bootstrap token, known by the SHA-256 of its canonical text: the
+ * tenant it belongs to, when it expires, and whether that tenant accepts
+ * bootstrap tokens at all (a token of a tenant that switched the feature
+ * off is refused with 403, an unknown token with 401).
+ */
+typedef struct {
+    uint64_t                  generation;
+    u_char                    tenant_id[NGX_HTTP_CC_GUID_LEN];
+    ngx_uint_t                enabled;
+    time_t                    until;
+} ngx_http_cc_bootstrap_t;
+
+
 typedef struct {
     uint64_t                  all;          /* the registry's generation */
     uint64_t                  tenants;      /* last change of each kind */
@@ -113,6 +129,13 @@ ngx_int_t ngx_http_cc_registry_device_blocked(ngx_http_cc_registry_t *reg,
 /* NGX_OK: the session (its 128-bit id in hex) is revoked; until may be NULL. */
 ngx_int_t ngx_http_cc_registry_session_revoked(ngx_http_cc_registry_t *reg,
     ngx_str_t *session_id, time_t *until);
+
+/*
+ * NGX_OK: hash (64 hex digits) names a live bootstrap token, copied into
+ * token; NGX_DECLINED: unknown, revoked or expired.
+ */
+ngx_int_t ngx_http_cc_registry_bootstrap_token(ngx_http_cc_registry_t *reg,
+    ngx_str_t *hash, ngx_http_cc_bootstrap_t *token);
 
 /*
  * The cheap check for a per-process cache of parsed keys: the generation

@@ -252,6 +252,10 @@ ngx_http_cc_registry_api_route_key(ngx_http_cc_registry_route_t *route)
         route->key.len = NGX_HTTP_CC_SESSION_ID_LEN;
         return ngx_http_cc_registry_session_key(&route->id[0], route->buf);
 
+    case NGX_HTTP_CC_REGISTRY_BOOTSTRAP:
+        route->key.len = NGX_HTTP_CC_BOOTSTRAP_KEY_LEN;
+        return ngx_http_cc_registry_bootstrap_key(&route->id[0], route->buf);
+
     default: /* NGX_HTTP_CC_REGISTRY_KEYS: the kid as it is */
         route->key = route->id[0];
         return ngx_http_cc_registry_kid_valid(&route->key);

@@ -45,6 +45,13 @@ static json_t *ngx_http_cc_registry_json_device_out(
     ngx_http_cc_registry_entry_t *entry, json_t *obj);
 static json_t *ngx_http_cc_registry_json_key_out(
     ngx_http_cc_registry_entry_t *entry, json_t *obj);
+static ngx_int_t ngx_http_cc_registry_json_bootstrap(ngx_pool_t *pool,
+    json_t *obj, ngx_http_cc_registry_entry_t *entry,
+    ngx_http_cc_registry_problem_t *problem);
+static json_t *ngx_http_cc_registry_json_bootstrap_out(
+    ngx_http_cc_registry_entry_t *entry, json_t *obj);
+static json_t *ngx_http_cc_registry_json_sync_list(json_t *body,
+    ngx_uint_t kind);
 
 
 json_t *
@@ -90,8 +97,10 @@ ngx_http_cc_registry_json_entry(ngx_pool_t *pool, ngx_uint_t kind,
 
 
 /*
- * A sync must name all four kinds, even as empty arrays: a sync job that
- * forgot one would otherwise wipe it from the registry.
+ * A sync must name the four original kinds, even as empty arrays: a sync
+ * job that forgot one would otherwise wipe it from the registry.
+ * "bootstrap" came later: a sync job that predates it sends none, and an
+ * absent list means no bootstrap tokens.
  */
 
 ngx_int_t
@@ -131,7 +140,7 @@ ngx_http_cc_registry_json_sync(ngx_pool_t *pool, json_t *body,
 
     for (kind = 0; kind < NGX_HTTP_CC_REGISTRY_KINDS; kind++) {
         name = ngx_http_cc_registry_kind_name(kind);
-        list = json_object_get(body, (char *) name->data);
+        list = ngx_http_cc_registry_json_sync_list(body, kind);
 
         if (!json_is_array(list)) {
             return ngx_http_cc_registry_invalid(problem,
@@ -151,7 +160,7 @@ ngx_http_cc_registry_json_sync(ngx_pool_t *pool, json_t *body,
 
     for (kind = 0; kind < NGX_HTTP_CC_REGISTRY_KINDS; kind++) {
         name = ngx_http_cc_registry_kind_name(kind);
-        list = json_object_get(body, (char *) name->data);
+        list = ngx_http_cc_registry_json_sync_list(body, kind);
 
         json_array_foreach(list, i, item) {
 
@@ -184,6 +193,30 @@ ngx_http_cc_registry_json_sync(ngx_pool_t *pool, json_t *body,
     problem->len = 0;
 
     return NGX_OK;
+}
+
+
+/* A kind's list in a sync body; an absent "bootstrap" is an empty one. */
+
+static json_t *
+ngx_http_cc_registry_json_sync_list(json_t *body, ngx_uint_t kind)
+{
+    json_t           *list;
+    ngx_str_t        *name;
+    static json_t    *empty;
+
+    name = ngx_http_cc_registry_kind_name(kind);
+    list = json_object_get(body, (char *) name->data);
+
+    if (list == NULL && kind == NGX_HTTP_CC_REGISTRY_BOOTSTRAP) {
+        if (empty == NULL) {
+            empty = json_array();
+        }
+
+        return empty;
+    }
+
+    return list;
 }
 
 
@@ -241,6 +274,24 @@ ngx_http_cc_registry_json_key(ngx_pool_t *pool, ngx_uint_t kind, json_t *obj,
 
         return ngx_http_cc_registry_invalid(problem,
                              "\"sid\" must be 32 hexadecimal digits");
+
+    case NGX_HTTP_CC_REGISTRY_BOOTSTRAP:
+        v = json_object_get(obj, "hash");
+        key->len = NGX_HTTP_CC_BOOTSTRAP_KEY_LEN;
+
+        if (json_is_string(v)) {
+            text.data = (u_char *) json_string_value(v);
+            text.len = json_string_length(v);
+
+            if (ngx_http_cc_registry_bootstrap_key(&text, key->data)
+                == NGX_OK)
+            {
+                return NGX_OK;
+            }
+        }
+
+        return ngx_http_cc_registry_invalid(problem,
+                             "\"hash\" must be 64 hexadecimal digits");
 
     default: /* NGX_HTTP_CC_REGISTRY_KEYS */
         v = json_object_get(obj, "kid");
@@ -312,6 +363,9 @@ ngx_http_cc_registry_json_value(ngx_pool_t *pool, json_t *obj,
 
     case NGX_HTTP_CC_REGISTRY_SESSIONS:
         return ngx_http_cc_registry_json_until(obj, &entry->until, problem);
+
+    case NGX_HTTP_CC_REGISTRY_BOOTSTRAP:
+        return ngx_http_cc_registry_json_bootstrap(pool, obj, entry, problem);
 
     default: /* NGX_HTTP_CC_REGISTRY_KEYS */
         return ngx_http_cc_registry_json_key_value(pool, obj, &entry->value,
@@ -443,6 +497,53 @@ ngx_http_cc_registry_json_device(ngx_pool_t *pool, json_t *obj,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * {"tenant":GUID,"until":UNIX,"enabled":bool}.  A token always expires:
+ * "until" 0 (never) is refused, so that a token the sync forgot to remove
+ * still ends by itself.
+ */
+
+static ngx_int_t
+ngx_http_cc_registry_json_bootstrap(ngx_pool_t *pool, json_t *obj,
+    ngx_http_cc_registry_entry_t *entry,
+    ngx_http_cc_registry_problem_t *problem)
+{
+    json_t     *v;
+    u_char      tenant[NGX_HTTP_CC_GUID_LEN];
+    ngx_int_t   rc;
+    ngx_str_t   tenant_id;
+
+    rc = ngx_http_cc_registry_json_guid(obj, "tenant", tenant, problem);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_cc_registry_json_until(obj, &entry->until, problem);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (entry->until == 0) {
+        return ngx_http_cc_registry_invalid(problem,
+                     "\"until\" must be the token's expiry in unix seconds");
+    }
+
+    v = json_object_get(obj, "enabled");
+
+    if (!json_is_boolean(v)) {
+        return ngx_http_cc_registry_invalid(problem,
+                                            "\"enabled\" must be a boolean");
+    }
+
+    tenant_id.data = tenant;
+    tenant_id.len = NGX_HTTP_CC_GUID_LEN;
+
+    return ngx_http_cc_registry_encode_bootstrap(pool, &tenant_id,
+                                                 json_is_true(v),
+                                                 &entry->value);
 }
 
 
@@ -686,6 +787,10 @@ ngx_http_cc_registry_json_from_entry(ngx_http_cc_registry_entry_t *entry)
 
         break;
 
+    case NGX_HTTP_CC_REGISTRY_BOOTSTRAP:
+        obj = ngx_http_cc_registry_json_bootstrap_out(entry, obj);
+        break;
+
     default: /* NGX_HTTP_CC_REGISTRY_KEYS */
         obj = ngx_http_cc_registry_json_key_out(entry, obj);
         break;
@@ -813,6 +918,35 @@ ngx_http_cc_registry_json_key_out(ngx_http_cc_registry_entry_t *entry,
     rc |= json_object_set_new(obj, "issuer",
                               json_stringn((char *) issuer.data, issuer.len));
     rc |= json_object_set_new(obj, "revoked", json_boolean(revoked));
+
+    if (rc != 0) {
+        json_decref(obj);
+        return NULL;
+    }
+
+    return obj;
+}
+
+
+static json_t *
+ngx_http_cc_registry_json_bootstrap_out(ngx_http_cc_registry_entry_t *entry,
+    json_t *obj)
+{
+    int                      rc;
+    ngx_http_cc_bootstrap_t  token;
+
+    ngx_http_cc_registry_decode_bootstrap(entry->value.data, entry->value.len,
+                                          &token);
+
+    rc = json_object_set_new(obj, "hash",
+                             json_stringn((char *) entry->key.data,
+                                          entry->key.len));
+    rc |= json_object_set_new(obj, "tenant",
+                              json_stringn((char *) token.tenant_id,
+                                           NGX_HTTP_CC_GUID_LEN));
+    rc |= json_object_set_new(obj, "until",
+                              json_integer((json_int_t) entry->until));
+    rc |= json_object_set_new(obj, "enabled", json_boolean(token.enabled));
 
     if (rc != 0) {
         json_decref(obj);

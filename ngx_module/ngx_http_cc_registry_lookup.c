@@ -128,6 +128,42 @@ ngx_http_cc_registry_session_revoked(ngx_http_cc_registry_t *reg,
 
 
 ngx_int_t
+ngx_http_cc_registry_bootstrap_token(ngx_http_cc_registry_t *reg,
+    ngx_str_t *hash, ngx_http_cc_bootstrap_t *token)
+{
+    u_char                        key[NGX_HTTP_CC_BOOTSTRAP_KEY_LEN];
+    ngx_http_cc_registry_node_t  *node;
+
+    if (reg == NULL
+        || ngx_http_cc_registry_bootstrap_key(hash, key) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_lock(&reg->shpool->mutex);
+
+    node = ngx_http_cc_registry_find_locked(reg,
+                                            NGX_HTTP_CC_REGISTRY_BOOTSTRAP,
+                                            key,
+                                            NGX_HTTP_CC_BOOTSTRAP_KEY_LEN);
+
+    if (node == NULL || !ngx_http_cc_registry_node_live(node, ngx_time())) {
+        ngx_shmtx_unlock(&reg->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    ngx_http_cc_registry_decode_bootstrap(node->data + node->key_len,
+                                          node->value_len, token);
+    token->generation = node->generation;
+    token->until = node->until;
+
+    ngx_shmtx_unlock(&reg->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_cc_registry_key_version(ngx_http_cc_registry_t *reg, ngx_str_t *kid,
     uint64_t *generation, ngx_uint_t *revoked)
 {

@@ -19,7 +19,8 @@
 /* the kinds whose entries expire */
 #define ngx_http_cc_registry_expires(kind)                                    \
     ((kind) == NGX_HTTP_CC_REGISTRY_DEVICES                                   \
-     || (kind) == NGX_HTTP_CC_REGISTRY_SESSIONS)
+     || (kind) == NGX_HTTP_CC_REGISTRY_SESSIONS                               \
+     || (kind) == NGX_HTTP_CC_REGISTRY_BOOTSTRAP)
 
 
 static void ngx_http_cc_registry_content_init(

@@ -8,6 +8,7 @@
  *   device   reason_len(1) reason            (until lives in the node)
  *   session  nothing                         (until lives in the node)
  *   key      revoked(1) issuer_len(2) issuer jwk
+ *   bootstrap tenant(36) enabled(1)          (until lives in the node)
  */
 
 
@@ -23,7 +24,8 @@ static ngx_str_t  ngx_http_cc_registry_kind_names[] = {
     ngx_string("tenants"),
     ngx_string("devices"),
     ngx_string("sessions"),
-    ngx_string("keys")
+    ngx_string("keys"),
+    ngx_string("bootstrap")
 };
 
 
@@ -90,6 +92,32 @@ ngx_http_cc_registry_session_key(ngx_str_t *sid, u_char *out)
 
     for (i = 0; i < sid->len; i++) {
         c = ngx_tolower(sid->data[i]);
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return NGX_DECLINED;
+        }
+
+        out[i] = c;
+    }
+
+    return NGX_OK;
+}
+
+
+/* A bootstrap token's key: its SHA-256 in hex, either case in. */
+
+ngx_int_t
+ngx_http_cc_registry_bootstrap_key(ngx_str_t *hash, u_char *out)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (hash->len != NGX_HTTP_CC_BOOTSTRAP_KEY_LEN) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < hash->len; i++) {
+        c = ngx_tolower(hash->data[i]);
 
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
             return NGX_DECLINED;
@@ -378,4 +406,42 @@ ngx_http_cc_registry_decode_key(u_char *p, size_t len, ngx_uint_t *revoked,
 
     jwk->data = p + 3 + n;
     jwk->len = len - 3 - n;
+}
+
+
+ngx_int_t
+ngx_http_cc_registry_encode_bootstrap(ngx_pool_t *pool, ngx_str_t *tenant_id,
+    ngx_uint_t enabled, ngx_str_t *value)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, NGX_HTTP_CC_GUID_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, tenant_id->data, NGX_HTTP_CC_GUID_LEN);
+    p[NGX_HTTP_CC_GUID_LEN] = enabled ? 1 : 0;
+
+    value->data = p;
+    value->len = NGX_HTTP_CC_GUID_LEN + 1;
+
+    return NGX_OK;
+}
+
+
+/* A short value leaves the token disabled and without a tenant. */
+
+void
+ngx_http_cc_registry_decode_bootstrap(u_char *p, size_t len,
+    ngx_http_cc_bootstrap_t *token)
+{
+    if (len != NGX_HTTP_CC_GUID_LEN + 1) {
+        ngx_memzero(token->tenant_id, NGX_HTTP_CC_GUID_LEN);
+        token->enabled = 0;
+        return;
+    }
+
+    ngx_memcpy(token->tenant_id, p, NGX_HTTP_CC_GUID_LEN);
+    token->enabled = p[NGX_HTTP_CC_GUID_LEN];
 }

@@ -4,7 +4,8 @@
  *
  * Every entry is a key and a value, both plain bytes.  Keys are the
  * normalised identifiers (lower-case GUIDs, "tenant/device", lower-case
- * session hex, the kid as given); values are compact binary records that
+ * session hex, the kid as given, a bootstrap token's SHA-256 in lower-case
+ * hex); values are compact binary records that
  * this file encodes from the C API's structures and decodes back into them.
  * The store never looks inside a value: two equal byte strings mean two
  * equal entries.
@@ -26,7 +27,8 @@
 #define NGX_HTTP_CC_REGISTRY_DEVICES     1
 #define NGX_HTTP_CC_REGISTRY_SESSIONS    2
 #define NGX_HTTP_CC_REGISTRY_KEYS        3
-#define NGX_HTTP_CC_REGISTRY_KINDS       4
+#define NGX_HTTP_CC_REGISTRY_BOOTSTRAP   4
+#define NGX_HTTP_CC_REGISTRY_KINDS       5
 
 /* "tenant/device": two GUIDs and a slash */
 #define NGX_HTTP_CC_DEVICE_KEY_LEN       (2 * NGX_HTTP_CC_GUID_LEN + 1)
@@ -60,6 +62,7 @@ ngx_int_t ngx_http_cc_registry_device_key(ngx_str_t *tenant_id,
     ngx_str_t *device_id, u_char *out);
 ngx_int_t ngx_http_cc_registry_session_key(ngx_str_t *sid, u_char *out);
 ngx_int_t ngx_http_cc_registry_kid_valid(ngx_str_t *kid);
+ngx_int_t ngx_http_cc_registry_bootstrap_key(ngx_str_t *hash, u_char *out);
 
 /* Splits a device key back into its tenant and device ids. */
 void ngx_http_cc_registry_device_ids(ngx_str_t *key, ngx_str_t *tenant_id,
@@ -86,6 +89,11 @@ ngx_int_t ngx_http_cc_registry_encode_key(ngx_pool_t *pool,
     ngx_uint_t revoked, ngx_str_t *issuer, ngx_str_t *jwk, ngx_str_t *value);
 void ngx_http_cc_registry_decode_key(u_char *p, size_t len,
     ngx_uint_t *revoked, ngx_str_t *issuer, ngx_str_t *jwk);
+
+ngx_int_t ngx_http_cc_registry_encode_bootstrap(ngx_pool_t *pool,
+    ngx_str_t *tenant_id, ngx_uint_t enabled, ngx_str_t *value);
+void ngx_http_cc_registry_decode_bootstrap(u_char *p, size_t len,
+    ngx_http_cc_bootstrap_t *token);
 
 
 #endif /* _NGX_HTTP_CC_REGISTRY_VALUE_H_INCLUDED_ */
