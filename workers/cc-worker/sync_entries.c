@@ -13,8 +13,12 @@
 #include "sync_entries.h"
 
 
-static const char  *sync_kinds[] = { "tenant", "device", "session" };
-static const char  *sync_collections[] = { "tenants", "devices", "sessions" };
+static const char  *sync_kinds[] = {
+    "tenant", "device", "session", "bootstrap"
+};
+static const char  *sync_collections[] = {
+    "tenants", "devices", "sessions", "bootstrap"
+};
 static const char  *sync_statuses[] = {
     "active", "suspended", "offboarding", "offboarded"
 };
@@ -27,12 +31,19 @@ sync_kind_name(sync_kind_t kind)
 }
 
 
+int
+sync_kind_id_is_secret(sync_kind_t kind)
+{
+    return kind == SYNC_SESSION || kind == SYNC_BOOTSTRAP;
+}
+
+
 static int
 kind_from_name(const char *name, sync_kind_t *kind)
 {
     size_t  i;
 
-    for (i = 0; name != NULL && i < 3; i++) {
+    for (i = 0; name != NULL && i < 4; i++) {
         if (strcmp(name, sync_kinds[i]) == 0) {
             *kind = (sync_kind_t) i;
             return 0;
@@ -70,15 +81,15 @@ sync_is_guid(const char *s)
 }
 
 
-int
-sync_is_session_id(const char *s)
+static int
+is_hex_of_length(const char *s, size_t len)
 {
     size_t  i;
 
-    if (s == NULL || strlen(s) != SYNC_SID_LEN) {
+    if (s == NULL || strlen(s) != len) {
         return 0;
     }
-    for (i = 0; i < SYNC_SID_LEN; i++) {
+    for (i = 0; i < len; i++) {
         if (!is_lower_hex(s[i])) {
             return 0;
         }
@@ -87,7 +98,21 @@ sync_is_session_id(const char *s)
 }
 
 
-/* Copies a string member of obj that passes check into out[37]. */
+int
+sync_is_session_id(const char *s)
+{
+    return is_hex_of_length(s, SYNC_SID_LEN);
+}
+
+
+int
+sync_is_token_hash(const char *s)
+{
+    return is_hex_of_length(s, SYNC_HASH_LEN);
+}
+
+
+/* Copies a string member of obj that passes check into out[65]. */
 static int
 take_id(json_t *obj, const char *name, int (*check)(const char *),
         char *out)
@@ -98,7 +123,7 @@ take_id(json_t *obj, const char *name, int (*check)(const char *),
     if (s == NULL || !check(s)) {
         return -1;
     }
-    snprintf(out, SYNC_GUID_LEN + 1, "%s", s);
+    snprintf(out, SYNC_HASH_LEN + 1, "%s", s);
     return 0;
 }
 
@@ -126,6 +151,9 @@ sync_notice_parse(const char *payload, sync_notice_t *notice)
             break;
         case SYNC_SESSION:
             rc = take_id(obj, "id", sync_is_session_id, notice->id);
+            break;
+        case SYNC_BOOTSTRAP:
+            rc = take_id(obj, "id", sync_is_token_hash, notice->id);
             break;
         }
     }
@@ -320,6 +348,25 @@ session_body(const sync_row_t *row)
 }
 
 
+/* A token always expires, so until 0 (never) is not a token's. */
+static json_t *
+bootstrap_body(const sync_row_t *row)
+{
+    json_int_t  until;
+    int         enabled;
+
+    if (!sync_is_token_hash(row->id) || !sync_is_guid(row->tenant)
+        || read_until(row->until, &until) != 0 || until == 0
+        || row->status == NULL)
+    {
+        return NULL;
+    }
+    enabled = strcmp(row->status, "enabled") == 0;
+    return json_pack("{s:s,s:I,s:b}", "tenant", row->tenant, "until", until,
+                     "enabled", enabled);
+}
+
+
 json_t *
 sync_row_body(const sync_row_t *row)
 {
@@ -336,6 +383,9 @@ sync_row_body(const sync_row_t *row)
     case SYNC_DEVICE:
         body = device_body(row);
         break;
+    case SYNC_BOOTSTRAP:
+        body = bootstrap_body(row);
+        break;
     default:
         body = session_body(row);
         break;
@@ -345,9 +395,9 @@ sync_row_body(const sync_row_t *row)
          * and a session id is half of what a session cookie is. */
         cc_log_fields(CC_LOG_WARN, "registry entry not sent to nginx",
                       json_pack("{s:s,s:s%}", "kind", row->kind,
-                                "id", kind == SYNC_SESSION || !row->id
-                                      ? "" : row->id,
-                                kind == SYNC_SESSION || !row->id
+                                "id", sync_kind_id_is_secret(kind)
+                                      || !row->id ? "" : row->id,
+                                sync_kind_id_is_secret(kind) || !row->id
                                       ? 0 : strnlen(row->id, 64)));
     }
     return body;
@@ -381,6 +431,12 @@ sync_body_add_row(json_t *body, const sync_row_t *row)
     case SYNC_DEVICE:
         json_object_set_new(item, "tenant", json_string(row->tenant));
         json_object_set_new(item, "device", json_string(row->id));
+        break;
+    case SYNC_BOOTSTRAP:
+        json_object_set_new(item, "hash", json_string(row->id));
+        if (json_object_get(body, sync_collections[kind]) == NULL) {
+            json_object_set_new(body, sync_collections[kind], json_array());
+        }
         break;
     default:
         json_object_set_new(item, "sid", json_string(row->id));

@@ -19,6 +19,7 @@
 
 #define SYNC_GUID_LEN        36
 #define SYNC_SID_LEN         32      /* 128 bits in lower-case hex */
+#define SYNC_HASH_LEN        64      /* a bootstrap token's SHA-256, hex */
 #define SYNC_PLAN_MAX        32
 #define SYNC_REGION_MAX      64
 #define SYNC_REASON_MAX      32
@@ -29,7 +30,8 @@
 typedef enum {
     SYNC_TENANT = 0,
     SYNC_DEVICE,
-    SYNC_SESSION
+    SYNC_SESSION,
+    SYNC_BOOTSTRAP
 } sync_kind_t;
 
 /* One cc_registry_row as text, the way libpq hands it out; NULL = SQL
@@ -50,11 +52,17 @@ typedef struct sync_row {
 typedef struct sync_notice {
     sync_kind_t  kind;
     char         tenant[SYNC_GUID_LEN + 1];     /* devices only */
-    char         id[SYNC_GUID_LEN + 1];         /* GUID, or a session id */
+    char         id[SYNC_HASH_LEN + 1];   /* GUID, session id or hash */
 } sync_notice_t;
 
-/* "tenant", "device" or "session". */
+/* "tenant", "device", "session" or "bootstrap". */
 const char *sync_kind_name(sync_kind_t kind);
+
+/*
+ * True for the kinds whose ids are never logged: a session id is half a
+ * cookie, and a token's hash is as good as a name for the token.
+ */
+int sync_kind_id_is_secret(sync_kind_t kind);
 
 /*
  * Parses a notification payload ({"kind":"tenant","id":...} etc., see
@@ -68,8 +76,9 @@ int sync_notice_path(const sync_notice_t *notice, char *out, size_t len);
 
 /*
  * The PUT body for row ({"status","plan","region","limits"} for a tenant,
- * {"until","reason"} for a device, {"until"} for a session), or NULL when
- * the row breaks the registry's rules.
+ * {"until","reason"} for a device, {"until"} for a session,
+ * {"tenant","until","enabled"} for a bootstrap token), or NULL when the
+ * row breaks the registry's rules.
  */
 json_t *sync_row_body(const sync_row_t *row);
 
@@ -78,8 +87,10 @@ json_t *sync_row_body(const sync_row_t *row);
 json_t *sync_body_new(const char *tag);
 
 /*
- * Adds row to the body's "tenants", "devices" or "sessions" with its ids.
- * Returns 0, or -1 when the row was left out.
+ * Adds row to the body's "tenants", "devices", "sessions" or "bootstrap"
+ * with its ids ("bootstrap" is created with its first token: nginx reads
+ * an absent list as an empty one).  Returns 0, or -1 when the row was left
+ * out.
  */
 int sync_body_add_row(json_t *body, const sync_row_t *row);
 
@@ -91,5 +102,8 @@ int sync_is_guid(const char *s);
 
 /* True for 32 lower-case hex digits. */
 int sync_is_session_id(const char *s);
+
+/* True for 64 lower-case hex digits. */
+int sync_is_token_hash(const char *s);
 
 #endif /* SYNC_ENTRIES_H */

@@ -455,7 +455,7 @@ push_entry(sync_registry_t *s, const sync_notice_t *notice)
                           : "registry entry not pushed to nginx",
                   json_pack("{s:s,s:s*,s:s,s:i,s:s*}",
                             "kind", sync_kind_name(notice->kind),
-                            "id", notice->kind == SYNC_SESSION
+                            "id", sync_kind_id_is_secret(notice->kind)
                                   ? NULL : notice->id,
                             "method", found ? "PUT" : "DELETE",
                             "status", (int) ans.status,
