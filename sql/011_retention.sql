@@ -59,6 +59,82 @@ CREATE FUNCTION cc_retention_due_tenants()
 $$;
 
 
+-- Tables that other migrations add about agents' reports (sql/007:
+-- agent_errors, distress_reports) are purged when they exist, found by
+-- name at run time so that this file does not depend on their order.
+CREATE FUNCTION cc_retention_table_has(p_table text, p_column text)
+    RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_attribute
+                    WHERE attrelid = to_regclass(p_table)
+                      AND attname = p_column AND NOT attisdropped)
+$$;
+
+
+-- The agent_errors rows of the current tenant's sessions p_ids (a purge
+-- batch calls it before deleting the sessions, in case a foreign key
+-- there does not cascade).  Returns how many went.
+CREATE FUNCTION cc_retention_purge_session_errors(p_ids uuid[])
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    n  bigint := 0;
+BEGIN
+    IF cc_current_tenant() IS NULL THEN
+        RAISE EXCEPTION 'cc_retention_purge_session_errors needs a tenant';
+    END IF;
+    IF cc_retention_table_has('agent_errors', 'session_id') THEN
+        EXECUTE 'DELETE FROM agent_errors'
+                ' WHERE tenant_id = $1 AND session_id = ANY ($2)'
+            USING cc_current_tenant(), p_ids;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION cc_retention_purge_session_errors(uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cc_retention_purge_session_errors(uuid[]) TO cc_app;
+
+
+-- Reports (agent_errors, distress_reports) received before their
+-- tenant's retention, whatever session they name: distress reports have
+-- none, and an error may outlive a session that ingest never registered.
+-- Their volume is bounded where they are stored (sql/007), so one
+-- statement per table does.  Returns how many rows went.
+CREATE FUNCTION cc_retention_purge_reports() RETURNS bigint
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    tab    text;
+    n      bigint;
+    total  bigint := 0;
+BEGIN
+    FOREACH tab IN ARRAY ARRAY['agent_errors', 'distress_reports'] LOOP
+        IF cc_retention_table_has(tab, 'tenant_id')
+           AND cc_retention_table_has(tab, 'received_at')
+        THEN
+            EXECUTE format('DELETE FROM %I r USING tenants t'
+                           ' CROSS JOIN LATERAL cc_monitor_settings(t.id) s'
+                           ' WHERE r.tenant_id = t.id AND r.received_at'
+                           ' < now() - make_interval(days => s.retention_days)',
+                           tab);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            total := total + n;
+        END IF;
+    END LOOP;
+    RETURN total;
+END
+$$;
+REVOKE ALL ON FUNCTION cc_retention_purge_reports() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cc_retention_purge_reports() TO cc_app;
+
+
 -- Deletes up to p_limit expired sessions of the current tenant with their
 -- events, trace and sequence numbers, and says how many rows went.
 -- Sessions locked by another transaction are skipped: the next batch or
@@ -68,6 +144,7 @@ CREATE FUNCTION cc_retention_purge_batch(p_limit integer,
                                          OUT events bigint,
                                          OUT trace bigint,
                                          OUT sequences bigint,
+                                         OUT errors bigint,
                                          OUT more boolean)
     LANGUAGE plpgsql
     AS $$
@@ -91,6 +168,8 @@ BEGIN
                FOR UPDATE SKIP LOCKED) s;
     sessions := cardinality(ids);
     more := sessions >= p_limit;
+
+    errors := cc_retention_purge_session_errors(ids);
 
     -- Events reference no session (a partitioned table cannot be the
     -- child of this key cheaply), so they go by hand; the rest cascade

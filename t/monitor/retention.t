@@ -94,6 +94,19 @@ sessions($b, 'b-old', 120, 100);            # past B's 90 days: 3 batches of 50
 sessions($b, 'b-new', 2, 10);               # A would drop these; B keeps them
 sessions($c, 'c-new', 2, 30);
 
+# The agents' reports (sql/007): errors of an expired session, of a kept
+# one, and of no registered session; distress reports of several ages.
+my $unknown = '0f0f0f0f-0000-4000-8000-00000000000f';
+$t->sql("INSERT INTO agent_errors (tenant_id, device_id, session_id, error_type, received_at)"
+      . " VALUES ('$a', '$device', md5('a-old' || 1)::uuid, 1, now() - interval '10 days'),"
+      . " ('$a', '$device', md5('a-new' || 1)::uuid, 1, now() - interval '3 days'),"
+      . " ('$a', '$device', '$unknown', 1, now() - interval '10 days'),"
+      . " ('$b', '$device', '$unknown', 1, now() - interval '10 days');"
+      . " INSERT INTO distress_reports (tenant_id, error_type, serial_number, reported_at, received_at)"
+      . " VALUES ('$a', 1, '$serial', now(), now() - interval '8 days'),"
+      . " ('$b', 1, '$serial', now(), now() - interval '100 days'),"
+      . " ('$b', 1, '$serial', now(), now() - interval '10 days')");
+
 is($t->sql_as_app(undef, "SELECT string_agg(tenant_id || ':' || retention_days, ',')"
                        . " FROM cc_retention_due_tenants()"),
    "$a:7,$b:90", 'the due tenants are those with expired sessions, with their retention');
@@ -112,6 +125,14 @@ is($per{$b}{batches}, 3, 'tenant B took three batches of at most 50 sessions');
 is($per{$b}{sessions}, 120, '... for its 120 expired sessions');
 is($per{$a}{batches}, 1, 'tenant A took one batch');
 is($per{$a}{retention_days}, 7, "the result names each tenant's retention");
+
+is($per{$a}{errors}, 1, "the agent errors of A's purged sessions go with them");
+is($r->{reports}, 3, "reports received before their tenant's retention go by age");
+is($t->sql("SELECT string_agg(tenant_id || ':' || (session_id = md5('a-new' || 1)::uuid),"
+         . " ',' ORDER BY tenant_id) FROM agent_errors"), "$a:true,$b:false",
+   "a kept session's error and B's 10-day-old error stay");
+is($t->sql("SELECT string_agg(tenant_id || ':' || extract(day FROM now() - received_at), ',')"
+         . " FROM distress_reports"), "$b:10", "only B's 10-day-old distress report stays");
 
 is(rows_of('a-old', 3), '0/0/0/0', "A's sessions older than 7 days are gone with all their rows");
 is(rows_of('a-new', 2), '2/8/8/4', "A's sessions newer than 7 days are kept whole");

@@ -23,6 +23,8 @@ typedef struct {
     long long  events;
     long long  trace;
     long long  sequences;
+    long long  errors;          /* agent_errors of the sessions */
+    long long  reports;         /* agent reports past retention by age */
 } retention_counts_t;
 
 /* What the handler is given at start-up, and the totals for /metrics. */
@@ -31,7 +33,7 @@ static struct {
     int                  batch_size;
     pthread_mutex_t      lock;
     retention_counts_t   total;
-} retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0 } };
+} retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0, 0, 0 } };
 
 
 void
@@ -64,7 +66,8 @@ purge_one_batch(PGconn *conn, const char *tenant, retention_counts_t *c,
     }
     snprintf(limit, sizeof(limit), "%d", retention.batch_size);
     params[0] = limit;
-    res = cc_db_query(conn, "SELECT sessions, events, trace, sequences, more"
+    res = cc_db_query(conn, "SELECT sessions, events, trace, sequences,"
+                            "       errors, more"
                             "  FROM cc_retention_purge_batch($1::integer)",
                       1, params);
     ok = cc_db_result_ok(res) && PQntuples(res) == 1;
@@ -73,7 +76,8 @@ purge_one_batch(PGconn *conn, const char *tenant, retention_counts_t *c,
         c->events += column_ll(res, 1);
         c->trace += column_ll(res, 2);
         c->sequences += column_ll(res, 3);
-        *more = (PQgetvalue(res, 0, 4)[0] == 't');
+        c->errors += column_ll(res, 4);
+        *more = (PQgetvalue(res, 0, 5)[0] == 't');
     }
     PQclear(res);
 
@@ -112,12 +116,13 @@ purge_tenant(worker_run_t *run, PGconn *conn, const char *tenant,
 static json_t *
 counts_json(const retention_counts_t *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
                      "batches", (json_int_t) c->batches,
                      "sessions", (json_int_t) c->sessions,
                      "events", (json_int_t) c->events,
                      "trace", (json_int_t) c->trace,
-                     "sequences", (json_int_t) c->sequences);
+                     "sequences", (json_int_t) c->sequences,
+                     "errors", (json_int_t) c->errors);
 }
 
 
@@ -161,6 +166,8 @@ add_counts(retention_counts_t *to, const retention_counts_t *c)
     to->events += c->events;
     to->trace += c->trace;
     to->sequences += c->sequences;
+    to->errors += c->errors;
+    to->reports += c->reports;
 }
 
 
@@ -228,6 +235,28 @@ count_totals(const retention_counts_t *total)
 }
 
 
+/* A platform run also purges agent reports by age, in the job's own
+ * transaction: they are few, and so commit with the job. */
+static int
+purge_reports(worker_run_t *run, retention_counts_t *total)
+{
+    PGresult  *res;
+    int        ok;
+
+    if (run->job->tenant[0] != '\0') {
+        return 0;
+    }
+    res = cc_db_query(run->conn, "SELECT cc_retention_purge_reports()",
+                      0, NULL);
+    ok = cc_db_result_ok(res) && PQntuples(res) == 1;
+    if (ok) {
+        total->reports = column_ll(res, 0);
+    }
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+
 int
 retention_purge_run(worker_run_t *run)
 {
@@ -258,6 +287,12 @@ retention_purge_run(worker_run_t *run)
         cc_db_release(retention.pool, conn);
     }
     PQclear(res);
+
+    if (rc == 0 && purge_reports(run, &total) != 0) {
+        count_totals(&total);
+        json_decref(per_tenant);
+        return worker_run_failed(run, 1, "could not purge agent reports");
+    }
     count_totals(&total);
 
     if (rc != 0) {
@@ -269,6 +304,8 @@ retention_purge_run(worker_run_t *run)
     }
     run->result = counts_json(&total);
     json_object_set_new(run->result, "tenants", json_integer(ntenants));
+    json_object_set_new(run->result, "reports",
+                        json_integer((json_int_t) total.reports));
     json_object_set_new(run->result, "per_tenant", per_tenant);
     return 0;
 }
@@ -291,9 +328,12 @@ retention_purge_collect(FILE *out, void *unused)
             "cc_retention_purged_total{what=\"events\"} %lld\n"
             "cc_retention_purged_total{what=\"trace\"} %lld\n"
             "cc_retention_purged_total{what=\"sequences\"} %lld\n"
+            "cc_retention_purged_total{what=\"agent_errors\"} %lld\n"
+            "cc_retention_purged_total{what=\"agent_reports\"} %lld\n"
             "# HELP cc_retention_batches_total Purge transactions "
             "committed.\n"
             "# TYPE cc_retention_batches_total counter\n"
             "cc_retention_batches_total %lld\n",
-            t.sessions, t.events, t.trace, t.sequences, t.batches);
+            t.sessions, t.events, t.trace, t.sequences, t.errors,
+            t.reports, t.batches);
 }

@@ -17,10 +17,16 @@
  * audit row (action retention.purge, its counts) and one log line (counts
  * and tenant id, nothing personal).
  *
+ * The agents' reports (sql/007: agent_errors, distress_reports) go too,
+ * when those tables exist: a session's errors with its batch, and a
+ * platform run deletes every report received before its tenant's
+ * retention, in the job's own transaction.
+ *
  * Result: {"tenants": N, "batches": N, "sessions": N, "events": N,
- *          "trace": N, "sequences": N,
- *          "per_tenant": [{"tenant", "retention_days", "batches",
- *                          "sessions", "events", "trace", "sequences"}]}
+ *          "trace": N, "sequences": N, "errors": N, "reports": N,
+ *          "per_tenant": [{"tenant", "retention_days", "complete",
+ *                          "batches", "sessions", "events", "trace",
+ *                          "sequences", "errors"}]}
  * (per_tenant holds the first RETENTION_REPORT_TENANTS tenants).
  */
 
