@@ -51,7 +51,7 @@ ok($t->grep_log('cc-worker-off', qr/periodic jobs are off/),
    'a worker with CC_PERIODIC_JOBS off says so');
 
 my %on = (CC_PERIODIC_JOBS => 'on', CC_RETENTION_INTERVAL_SECONDS => 2,
-          CC_PARTITION_INTERVAL_SECONDS => 0);
+          CC_PARTITION_INTERVAL_SECONDS => 0, CC_SWEEP_INTERVAL_SECONDS => 0);
 $t->start_worker('worker', name => 'cc-worker-1', env => \%on);
 $t->start_worker('worker', name => 'cc-worker-2', env => \%on);
 

@@ -25,6 +25,8 @@ static const struct {
       offsetof(cc_config_t, retention_interval_seconds) },
     { "retention.partitions",
       offsetof(cc_config_t, partition_interval_seconds) },
+    { "sessions.sweep",
+      offsetof(cc_config_t, sweep_interval_seconds) },
 };
 
 #define PERIODIC_NJOBS  (sizeof(periodic_jobs) / sizeof(periodic_jobs[0]))

@@ -10,7 +10,7 @@
  * runs once, with the queue's leases and retries.
  *
  * Adding a periodic job is one line in the table at the top of
- * worker_periodic.c:
+ * worker_periodic.c, as sessions.sweep was:
  *
  *     { "sessions.sweep", offsetof(cc_config_t, sweep_interval_seconds) },
  *
