@@ -65,9 +65,9 @@ ok($t->eventually(sub {
 }, 20), 'the three tenants reached nginx');
 
 my %cert = (
-    $contoso   => [ $t->device_cert('5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d', $contoso) ],
-    $fabrikam  => [ $t->device_cert('6e8d2c3b-4f50-4b6c-9d7e-8f9a0b1c2d3f', $fabrikam) ],
-    $northwind => [ $t->device_cert('7f9e3d4c-5061-4c7d-8e8f-9a0b1c2d3e40', $northwind) ],
+    $contoso   => [ $t->device_cert('9a0b1c2d-3e4f-4051-9627-38495a6b7c8d', $contoso) ],
+    $fabrikam  => [ $t->device_cert('ab1c2d3e-4f50-4162-8738-495a6b7c8d9e', $fabrikam) ],
+    $northwind => [ $t->device_cert('bc2d3e4f-5061-4273-9849-5a6b7c8d9eaf', $northwind) ],
 );
 my %session = ($contoso   => '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b',
                $fabrikam  => '4d5e6f70-8192-43a4-b5c6-d7e8f90a1b2c',
