@@ -102,7 +102,8 @@ add_diagnostics(json_t *c, const char *mode)
     json_object_set_new(c, "diagnosticsUploadEnabled",
                         json_boolean(strcmp(mode, "Off") != 0));
     json_object_set_new(c, "diagnosticsUploadMode", json_string(mode));
-    json_object_set_new(c, "diagnosticsLogPaths", json_pack("[{s:s,s:s,s:b,s:b}]",
+    json_object_set_new(c, "diagnosticsLogPaths", json_pack(
+        "[{s:s,s:s,s:b,s:b}]",
         "path", "C:\\ProgramData\\Microsoft\\IntuneManagementExtension\\Logs",
         "description", "Intune Management Extension logs",
         "isBuiltIn", 1, "includeSubfolders", 0));
