@@ -145,7 +145,7 @@ audit(PGconn *conn, const bootstrap_tx_t *t, const char *action,
 static json_t *
 token_json(const PGresult *res, int i)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s}",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s*,s:s}",
         "id", PQgetvalue(res, i, 0), "label", PQgetvalue(res, i, 1),
         "createdAt", PQgetvalue(res, i, 2),
         "expiresAt", PQgetvalue(res, i, 3),
