@@ -130,6 +130,16 @@ for my $bad ([{ %mine, pattern => '(?<id>[0-9' }, 'invalid_regex', 'a regex that
     is($r->{json}{error}{code}, $bad->[1], "... code $bad->[1]");
     is($t->sql("SELECT count(*) FROM tenant_pattern_overrides"), $before, '... and nothing is stored');
 }
+$t->sql("INSERT INTO tenant_pattern_overrides (tenant_id, pattern_id, pattern) "
+      . "SELECT '$a', 'FILL-' || i, '{}' FROM generate_series(1, 100 - "
+      . "(SELECT count(*) FROM tenant_pattern_overrides WHERE tenant_id = '$a')) i");
+$r = call(PUT => "$base/ONE-TOO-MANY", json => \%mine);
+is($r->{status}, 409, 'a tenant with 100 overrides may not add another');
+is($r->{json}{error}{code}, 'too_many_overrides', '... code too_many_overrides');
+is(call(PUT => "$base/CC-ESP-PHASE", json => \%mine)->{status}, 200,
+   '... but may still change one it has');
+$t->sql("DELETE FROM tenant_pattern_overrides WHERE pattern_id LIKE 'FILL-%'");
+
 $r = call(PUT => "$base/-bad-id", json => \%mine);
 is($r->{status}, 400, 'a malformed patternId in the path is refused with 400');
 is($r->{json}{error}{code}, 'invalid_pattern_id', '... code invalid_pattern_id');

@@ -29,8 +29,13 @@
 #define PARAMETERS_MAX        16
 #define PATTERN_ID_MAX_LEN    64
 
+/* The agent applies every pattern to every IME log line, so a tenant's
+ * own patterns and overrides are bounded. */
+#define OVERRIDES_MAX         "100"
+
 #define PATTERNS_TX_FAILED    1
 #define PATTERNS_TX_NOT_FOUND 2
+#define PATTERNS_TX_TOO_MANY  3
 
 static const api_agent_access_t  readers = {
     { "tenant_admin", "operator", "user", NULL }
@@ -523,13 +528,41 @@ bump_revision(PGconn *conn)
 }
 
 
+/* 1 when the tenant has room for an override of this pattern, 0 when it
+ * has as many as it may, -1 when the database failed. */
+static int
+has_room_for(PGconn *conn, const char *pattern_id)
+{
+    const char  *params[1];
+    PGresult    *res;
+    int          room;
+
+    params[0] = pattern_id;
+    res = cc_db_query(conn,
+        "SELECT count(*) < " OVERRIDES_MAX
+        "  FROM tenant_pattern_overrides WHERE pattern_id <> $1",
+        1, params);
+    room = -1;
+    if (cc_db_result_ok(res) && PQntuples(res) == 1) {
+        room = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    }
+    PQclear(res);
+    return room;
+}
+
+
 static int
 store_override(PGconn *conn, void *arg)
 {
     patterns_tx_t  *p = arg;
     const char     *params[3];
     char            detail[64];
+    int             room;
 
+    room = has_room_for(conn, p->pattern_id);
+    if (room <= 0) {
+        return room == 0 ? PATTERNS_TX_TOO_MANY : PATTERNS_TX_FAILED;
+    }
     params[0] = p->pattern_id;
     params[1] = p->disabled ? NULL : p->stored;
     params[2] = p->req->identity.user != NULL ? p->req->identity.user : "";
@@ -619,6 +652,13 @@ api_agent_pattern_put(cc_request_t *req, cc_reply_t *rep)
                                             store_override, &p)
                           : PATTERNS_TX_FAILED;
     free(p.stored);
+    if (rc == PATTERNS_TX_TOO_MANY) {
+        json_decref(pattern);
+        api_agent_refuse(rep, 409, "too_many_overrides",
+                         "a tenant has at most " OVERRIDES_MAX " pattern "
+                         "overrides; remove one first");
+        return;
+    }
     if (rc != 0) {
         json_decref(pattern);
         cc_reply_error(rep, CC_ERR_UNAVAILABLE,
