@@ -38,6 +38,7 @@ $t->start_worker('worker', env => {
     CC_REGISTRY_POLL_MS     => 200,
 });
 $t->start_worker('ingest');
+$t->start_worker('api');
 
 open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
 $t->start_nginx(do { local $/; <$fh> });
@@ -196,6 +197,20 @@ $t->sql("INSERT INTO agent_pattern_sets (version, patterns) "
       . "SELECT version + 1, patterns FROM agent_pattern_sets WHERE version = $default_version");
 is(config()->{json}{configVersion}, $default_version + 1 + 3,
    'a new default set raises every tenant\'s configVersion');
+
+# --- an override through cc-api reaches the agent ------------------------
+
+my $before = config()->{json}{configVersion};
+$r = $t->worker_request('cc-api', PUT => "/api/tenants/$contoso/agent-config/patterns/CC-APP-CURRENT",
+    { 'X-CC-Tenant' => $contoso, 'X-CC-User' => '1d1d1d1d-0000-4000-8000-000000000001',
+      'X-CC-Roles' => 'tenant_admin', 'Content-Type' => 'application/json' },
+    CC::Test::json_encode({ category => 'currentPhase', action => 'setCurrentApp',
+                            pattern => 'app id=(?<id>[0-9a-f-]{36})' }));
+is($r->{status}, 200, 'a Tenant Admin overrides a pattern through cc-api');
+$c = config()->{json} // {};
+my ($app) = grep { $_->{patternId} eq 'CC-APP-CURRENT' } @{ $c->{imeLogPatterns} };
+is($app->{pattern}, 'app id=(?<id>[0-9a-f-]{36})', '... and the next configuration serves it');
+is($c->{configVersion}, $before + 1, '... under a configVersion one higher');
 
 # --- refusals and the bootstrap probe ------------------------------------
 
