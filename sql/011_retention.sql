@@ -135,6 +135,32 @@ REVOKE ALL ON FUNCTION cc_retention_purge_reports() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cc_retention_purge_reports() TO cc_app;
 
 
+-- Finished periodic jobs older than p_keep_days: each bucket leaves a row
+-- (a 10-minute job, 52,560 a year), and an old bucket is never asked for
+-- again, so its row has no idempotency left to give.  Other jobs stay:
+-- their rows are the record of what someone asked for.
+CREATE FUNCTION cc_retention_purge_periodic_jobs(p_keep_days integer)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    n  bigint;
+BEGIN
+    DELETE FROM jobs
+     WHERE tenant_id IS NULL
+       AND idempotency_key LIKE 'periodic:%'
+       AND state IN ('succeeded', 'failed', 'dead')
+       AND finished_at < now() - make_interval(days => p_keep_days);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+REVOKE ALL ON FUNCTION cc_retention_purge_periodic_jobs(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cc_retention_purge_periodic_jobs(integer) TO cc_app;
+
+
 -- Deletes up to p_limit expired sessions of the current tenant with their
 -- events, trace and sequence numbers, and says how many rows went.
 -- Sessions locked by another transaction are skipped: the next batch or

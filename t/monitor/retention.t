@@ -107,6 +107,12 @@ $t->sql("INSERT INTO agent_errors (tenant_id, device_id, session_id, error_type,
       . " ('$b', 1, '$serial', now(), now() - interval '100 days'),"
       . " ('$b', 1, '$serial', now(), now() - interval '10 days')");
 
+# Finished jobs in the queue: periodic ones a bucket each, and another.
+$t->sql("INSERT INTO jobs (kind, idempotency_key, state, finished_at) VALUES"
+      . " ('noop', 'periodic:noop:1', 'succeeded', now() - interval '40 days'),"
+      . " ('noop', 'periodic:noop:2', 'succeeded', now() - interval '1 day'),"
+      . " ('noop', 'order-1', 'succeeded', now() - interval '40 days')");
+
 is($t->sql_as_app(undef, "SELECT string_agg(tenant_id || ':' || retention_days, ',')"
                        . " FROM cc_retention_due_tenants()"),
    "$a:7,$b:90", 'the due tenants are those with expired sessions, with their retention');
@@ -133,6 +139,11 @@ is($t->sql("SELECT string_agg(tenant_id || ':' || (session_id = md5('a-new' || 1
    "a kept session's error and B's 10-day-old error stay");
 is($t->sql("SELECT string_agg(tenant_id || ':' || extract(day FROM now() - received_at), ',')"
          . " FROM distress_reports"), "$b:10", "only B's 10-day-old distress report stays");
+
+is($r->{periodic_jobs}, 1, 'a finished periodic job older than 30 days is purged');
+is($t->sql("SELECT string_agg(idempotency_key, ',' ORDER BY idempotency_key) FROM jobs"
+         . " WHERE kind = 'noop'"), 'order-1,periodic:noop:2',
+   '... a recent one and jobs someone asked for stay');
 
 is(rows_of('a-old', 3), '0/0/0/0', "A's sessions older than 7 days are gone with all their rows");
 is(rows_of('a-new', 2), '2/8/8/4', "A's sessions newer than 7 days are kept whole");

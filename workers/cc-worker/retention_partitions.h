@@ -5,7 +5,9 @@
  * Partitions for this month and the next RETENTION_MONTHS_AHEAD months are
  * created if missing (rows that fell into events_default meanwhile move
  * into them); a partition whose month ended before the longest retention
- * of any tenant is dropped, which is far cheaper than deleting its rows.
+ * of any tenant is dropped, which is far cheaper than deleting its rows
+ * (a session active for longer than that loses its oldest months of
+ * events: retention applies to the data, not only to whole sessions).
  * The work runs in the job's own transaction under a short lock_timeout
  * (sql/011_retention.sql): when ingest holds the table, the job fails with
  * a retryable error rather than stall ingest behind its lock.

@@ -17,6 +17,9 @@
 /* How many tenants the job result lists one by one. */
 #define RETENTION_REPORT_TENANTS  100
 
+/* How long finished periodic jobs stay in the queue's table. */
+#define RETENTION_PERIODIC_JOB_DAYS  30
+
 typedef struct {
     long long  batches;
     long long  sessions;
@@ -25,6 +28,7 @@ typedef struct {
     long long  sequences;
     long long  errors;          /* agent_errors of the sessions */
     long long  reports;         /* agent reports past retention by age */
+    long long  jobs;            /* finished periodic jobs */
 } retention_counts_t;
 
 /* What the handler is given at start-up, and the totals for /metrics. */
@@ -33,7 +37,7 @@ static struct {
     int                  batch_size;
     pthread_mutex_t      lock;
     retention_counts_t   total;
-} retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0, 0, 0 } };
+} retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0, 0, 0, 0 } };
 
 
 void
@@ -168,6 +172,7 @@ add_counts(retention_counts_t *to, const retention_counts_t *c)
     to->sequences += c->sequences;
     to->errors += c->errors;
     to->reports += c->reports;
+    to->jobs += c->jobs;
 }
 
 
@@ -235,22 +240,30 @@ count_totals(const retention_counts_t *total)
 }
 
 
-/* A platform run also purges agent reports by age, in the job's own
- * transaction: they are few, and so commit with the job. */
+/* A platform run also purges agent reports by age and finished periodic
+ * jobs, in the job's own transaction: they are few, and so commit with
+ * the job. */
 static int
 purge_reports(worker_run_t *run, retention_counts_t *total)
 {
-    PGresult  *res;
-    int        ok;
+    PGresult    *res;
+    const char  *params[1];
+    char         days[16];
+    int          ok;
 
     if (run->job->tenant[0] != '\0') {
         return 0;
     }
-    res = cc_db_query(run->conn, "SELECT cc_retention_purge_reports()",
-                      0, NULL);
+    snprintf(days, sizeof(days), "%d", RETENTION_PERIODIC_JOB_DAYS);
+    params[0] = days;
+    res = cc_db_query(run->conn,
+                      "SELECT cc_retention_purge_reports(),"
+                      "       cc_retention_purge_periodic_jobs($1::integer)",
+                      1, params);
     ok = cc_db_result_ok(res) && PQntuples(res) == 1;
     if (ok) {
         total->reports = column_ll(res, 0);
+        total->jobs = column_ll(res, 1);
     }
     PQclear(res);
     return ok ? 0 : -1;
@@ -306,6 +319,8 @@ retention_purge_run(worker_run_t *run)
     json_object_set_new(run->result, "tenants", json_integer(ntenants));
     json_object_set_new(run->result, "reports",
                         json_integer((json_int_t) total.reports));
+    json_object_set_new(run->result, "periodic_jobs",
+                        json_integer((json_int_t) total.jobs));
     json_object_set_new(run->result, "per_tenant", per_tenant);
     return 0;
 }

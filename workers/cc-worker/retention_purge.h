@@ -20,10 +20,12 @@
  * The agents' reports (sql/007: agent_errors, distress_reports) go too,
  * when those tables exist: a session's errors with its batch, and a
  * platform run deletes every report received before its tenant's
- * retention, in the job's own transaction.
+ * retention, in the job's own transaction, and the finished periodic jobs
+ * older than RETENTION_PERIODIC_JOB_DAYS (30) from the queue's table.
  *
  * Result: {"tenants": N, "batches": N, "sessions": N, "events": N,
  *          "trace": N, "sequences": N, "errors": N, "reports": N,
+ *          "periodic_jobs": N,
  *          "per_tenant": [{"tenant", "retention_days", "complete",
  *                          "batches", "sessions", "events", "trace",
  *                          "sequences", "errors"}]}
