@@ -37,7 +37,8 @@ $t->start_worker('worker', env => {
     CC_REGISTRY_POLL_MS     => 200,
 });
 $t->start_worker('ingest');
-$t->start_worker('api', env => { CC_PLATFORM_TENANT => $contoso });
+$t->start_worker('api', env => { CC_PLATFORM_TENANT => $contoso, CC_DEV_SIGN_IN => 'on',
+                                 CC_SESSION_KEYS => $t->session_keys });
 
 open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
 $t->start_nginx(do { local $/; <$fh> });
@@ -346,6 +347,27 @@ is($t->sql("SELECT retention_days FROM monitor_settings WHERE tenant_id = '$nort
    '... in that tenant');
 is($t->sql("SELECT count(*) FROM audit_log WHERE tenant_id = '$northwind' "
            . "AND action = 'monitor_settings.updated'"), 1, '... audited there');
+
+# --- the SPA's session cookie ------------------------------------------
+
+$r = $t->https(POST => '/api/dev/sign-in', json => {
+    tenant => $contoso, user => $oid{operator}, roles => ['operator'] });
+my ($cookie) = ($r->{headers}{'set-cookie'} // '') =~ /^(cc_session=[^;]+)/;
+ok($cookie, 'an Operator signs in with a session cookie');
+$r = $t->https(GET => "$api/sessions", headers => { Cookie => $cookie });
+is_deeply(ids($r), [$s3, $s1], 'the cookie lists the sessions');
+$r = $t->https(PUT => "$api/devices/$d1/block", headers => { Cookie => $cookie }, json => {});
+is($r->{status}, 403, 'a block with the cookie and no Origin is refused by nginx');
+is($t->sql("SELECT count(*) FROM device_blocks"), 0, '... and blocks nothing');
+my $origin = 'https://localhost:' . $t->port('https');
+$r = $t->https(PUT => "$api/devices/$d1/block", json => {},
+               headers => { Cookie => $cookie, Origin => $origin });
+is($r->{status}, 200, 'a block with the cookie from our origin is done');
+$r = $t->https(DELETE => "$api/devices/$d1/block", headers => { Cookie => $cookie, Origin => $origin });
+is($r->{status}, 204, '... and so is the unblock');
+$r = $t->https(GET => "$api/audit", headers => { Cookie => $cookie });
+is("$r->{status} $r->{json}{error}{code}", '403 role_required',
+   'the cookie carries its roles: an Operator may not read the audit log');
 
 ok(!$t->grep_log('cc-api', qr/SERIAL-/), 'no serial number reached the cc-api log');
 ok(!$t->grep_log('nginx-error', qr/SERIAL-/), '... nor nginx\'s error log');

@@ -34,6 +34,10 @@ read_answer(PGconn *conn, api_monitor_stmt_t *st)
     }
     if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
         st->json = json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, NULL);
+        if (st->json == NULL) {
+            PQclear(res);
+            return RUN_FAILED;      /* out of memory: nothing to answer */
+        }
     }
     PQclear(res);
     return 0;
