@@ -9,7 +9,10 @@
 #include "cc_http.h"
 #include "cc_reply.h"
 
-/* GET /api/tenants/{tid}/sessions?status=&since=&until=&device=&limit=&cursor= */
+/*
+ * GET /api/tenants/{tid}/sessions
+ *     ?status=&since=&until=&device=&limit=&cursor=
+ */
 void api_monitor_sessions_list(cc_request_t *req, cc_reply_t *rep);
 
 /* GET /api/tenants/{tid}/sessions/{sid}?limit=&cursor= (the timeline's) */

@@ -124,7 +124,10 @@ read_setting(const setting_t *s, const json_t *v, char *out, size_t size)
 
     switch (s->kind) {
     case SETTING_INTEGER:
-        n = json_is_integer(v) ? json_integer_value(v) : (json_int_t) s->min - 1;
+        if (!json_is_integer(v)) {
+            return -1;
+        }
+        n = json_integer_value(v);
         if (n < s->min || n > s->max) {
             return -1;
         }
