@@ -121,8 +121,10 @@ BEGIN
         THEN
             EXECUTE format('DELETE FROM %I r USING tenants t'
                            ' CROSS JOIN LATERAL cc_monitor_settings(t.id) s'
-                           ' WHERE r.tenant_id = t.id AND r.received_at'
-                           ' < now() - make_interval(days => s.retention_days)',
+                           ' WHERE r.tenant_id = t.id'
+                           '   AND r.received_at'
+                           '       < now() - make_interval(days =>'
+                           '                               s.retention_days)',
                            tab);
             GET DIAGNOSTICS n = ROW_COUNT;
             total := total + n;

@@ -37,7 +37,8 @@ static struct {
     int                  batch_size;
     pthread_mutex_t      lock;
     retention_counts_t   total;
-} retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER, { 0, 0, 0, 0, 0, 0, 0, 0 } };
+} retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER,
+                { 0, 0, 0, 0, 0, 0, 0, 0 } };
 
 
 void
