@@ -48,7 +48,8 @@ $t->start_worker('ingest');
 $t->start_worker('api');
 
 open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
+my $conf = do { local $/; <$fh> };
+$t->start_nginx($conf);
 
 sub registry_summary {
     my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
@@ -248,6 +249,16 @@ $r = device(GET => "/api/bootstrap/config?tenantId=$northwind", token => $limite
             headers => { 'X-Device-SerialNumber' => 'NW-5' });
 is($r->{status}, 429, 'the token\'s next request, from yet another device: 429');
 is($r->{json}{rateLimitExceeded}, JSON::PP::true(), '... in the agent protocol\'s shape');
+
+# --- a restarted nginx gets the tokens back by the full resync ----------------------
+
+$t->stop('nginx');
+$t->start_nginx($conf);
+ok($t->eventually(sub { my $s = registry_summary();
+                        ($s->{bootstrap} // 0) == 3 && ($s->{tenants} // 0) >= 2 }, 20),
+   'after an nginx restart the resync brings back the three live tokens');
+is(device(GET => "/api/bootstrap/config?tenantId=$contoso")->{status}, 200,
+   '... and the token works again');
 
 # --- revocation through the API -----------------------------------------------------
 
