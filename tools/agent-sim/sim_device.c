@@ -643,6 +643,8 @@ delivered(sim_device_t *d, long long now_ms)
     if (d->next_item >= d->session.nitems) {
         end_of_session(d);
     }
+    /* the agent's drain interval, not scaled: a pace, not a retry */
+    d->wake_at_ms = now_ms + (long long) (run->interval_s * 1000.0);
 }
 
 

@@ -29,6 +29,7 @@ typedef struct {
     int             error_report;   /* POST /api/agent/error per session */
     int             distress;       /* one distress report per device */
     double          retry_scale;    /* multiplies the agent's waits */
+    double          interval_s;     /* between a device's batches (0) */
     long long       deadline_ms;    /* 0: one session per device */
     long long       clock_start_ms; /* the devices' clocks start here */
     int             gzip_level;

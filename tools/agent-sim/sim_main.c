@@ -66,6 +66,8 @@ usage(FILE *out)
 "  --error-report     send an error report after every session\n"
 "  --distress         send a distress report (no certificate) first\n"
 "  --retry-scale F    multiply the agent's waits between tries (1)\n"
+"  --interval TIME    wait between a device's batches, as the agent's\n"
+"                     upload interval (0: back to back)\n"
 "  --gzip-level N     zlib level of telemetry bodies (6)\n"
 "  --dev-certs PATH   tools/dev-certs, run for missing certificates\n"
 "                     (tools/dev-certs)\n"
@@ -162,6 +164,7 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
         { "error-report", no_argument, NULL, 'E' },
         { "distress", no_argument, NULL, 'X' },
         { "retry-scale", required_argument, NULL, 'r' },
+        { "interval", required_argument, NULL, 'i' },
         { "gzip-level", required_argument, NULL, 'z' },
         { "dev-certs", required_argument, NULL, 'P' },
         { "report", required_argument, NULL, 'o' },
@@ -234,6 +237,11 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
             break;
         case 'S':
             o->seed = strtoul(optarg, NULL, 10);
+            break;
+        case 'i':
+            if (parse_duration(optarg, &run->interval_s) != 0) {
+                goto bad;
+            }
             break;
         case 'r':
             run->retry_scale = strtod(optarg, NULL);
@@ -544,6 +552,12 @@ main(int argc, char **argv)
     }
     if (o.duration_s > 0) {
         run.deadline_ms = sim_now_ms() + (long long) (o.duration_s * 1000);
+    }
+    /* Paced devices start spread over one interval, as a fleet does,
+     * not all in the same millisecond. */
+    for (i = 0; run.interval_s > 0 && i < o.devices; i++) {
+        devs[i].wake_at_ms = sim_now_ms()
+            + sim_rand_below(&run.rand, (unsigned) (run.interval_s * 1000));
     }
 
     run_devices(&run, devs, o.devices);
