@@ -171,6 +171,8 @@ like($metrics->{body}, qr/^cc_retention_batches_total 4$/m,
 ok(!$t->grep_log('cc-worker', qr/\Q$serial\E/), 'no serial number in the worker log');
 ok($t->grep_log('cc-worker', qr/retention purge of a tenant.*"sessions":120/),
    'the purge of each tenant is logged with its counts');
+ok($t->grep_log('cc-worker', qr/retention purge done.*"sessions":123/),
+   'the run is logged with its totals');
 
 my $again = run_job('retention.purge');
 is($again->{state}, 'succeeded', 'a second purge succeeds');

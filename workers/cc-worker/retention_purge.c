@@ -322,6 +322,8 @@ retention_purge_run(worker_run_t *run)
                         json_integer((json_int_t) total.reports));
     json_object_set_new(run->result, "periodic_jobs",
                         json_integer((json_int_t) total.jobs));
+    cc_log_fields(CC_LOG_INFO, "retention purge done",
+                  json_deep_copy(run->result));
     json_object_set_new(run->result, "per_tenant", per_tenant);
     return 0;
 }
