@@ -214,7 +214,7 @@ is($r->{status}, 403, 'cc-api itself refuses another tenant without the cross-te
 $r = $t->https(GET => "/api/tenants/$stranger/sessions", headers => $auth);
 is($r->{status}, 403, "a path naming another tenant is refused");
 is($r->{json}{error}{code}, 'tenant_mismatch', '... as a tenant mismatch');
-$r = $t->https(GET => "/api/tenants/$tenant/sessions", headers => $auth);
+$r = $t->https(GET => "/api/tenants/$tenant/no-such-thing", headers => $auth);
 is($r->{json}{error}{code}, 'not_found', "a path naming the caller's tenant reaches cc-api");
 
 # --- errors from each layer --------------------------------------------------------
@@ -260,9 +260,9 @@ my @cert = $t->device_cert($device, $tenant);
 $r = $t->https(GET => '/api/agent/config', port => 'agent');
 is($r->{status}, 401, 'agent path refuses a request without a device certificate (agent protocol 3.5)');
 like($r->{headers}{'content-type'} // '', qr{^application/json}, '... with JSON, which the agent reads as a verdict');
-$r = $t->https(GET => '/api/agent/config', port => 'agent', cert => \@cert);
+$r = $t->https(GET => '/api/agent/no-such-thing', port => 'agent', cert => \@cert);
 isnt($r->{status}, 403, 'agent path lets a valid Intune device certificate through');
-is($r->{json}{error}{code}, 'not_found', '... to cc-ingest, whose agent routes come later');
+is($r->{json}{error}{code}, 'not_found', '... to cc-ingest, which says it has no such route');
 
 my @expired = $t->device_cert('7f9e3d4c-5061-4c7d-8e8f-9a0b1c2d3e4f', $tenant,
                               1, '20200101000000Z');

@@ -5,9 +5,18 @@
 
 #include <stdlib.h>
 
+#include "api_agent_config.h"
+#include "api_agent_reports.h"
 #include "api_app.h"
+#include "api_bootstrap.h"
 #include "api_health.h"
 #include "api_jobs.h"
+#include "api_monitor_audit.h"
+#include "api_monitor_blocks.h"
+#include "api_monitor_devices.h"
+#include "api_monitor_offboard.h"
+#include "api_monitor_sessions.h"
+#include "api_monitor_settings.h"
 #include "api_session.h"
 #include "api_tenants.h"
 #include "api_probe.h"
@@ -26,6 +35,42 @@ static const cc_route_t  api_routes[] = {
     { "GET",  "/api/jobs/{id}", api_jobs_get },
     { "POST", "/api/dev/sign-in", api_session_dev_sign_in },
     { "GET",  "/api/tenants/{tid}", api_tenants_get },
+    /* The tenant staff API for Monitor (docs/monitor-api.md). */
+    { "GET",    "/api/tenants/{tid}/sessions", api_monitor_sessions_list },
+    { "GET",    "/api/tenants/{tid}/sessions/{sid}", api_monitor_sessions_get },
+    { "DELETE", "/api/tenants/{tid}/sessions/{sid}",
+      api_monitor_sessions_delete },
+    { "GET",    "/api/tenants/{tid}/devices", api_monitor_devices_list },
+    { "GET",    "/api/tenants/{tid}/devices/{did}", api_monitor_devices_get },
+    { "PUT",    "/api/tenants/{tid}/devices/{did}/block",
+      api_monitor_blocks_put },
+    { "DELETE", "/api/tenants/{tid}/devices/{did}/block",
+      api_monitor_blocks_delete },
+    { "GET",    "/api/tenants/{tid}/monitor/settings",
+      api_monitor_settings_get },
+    { "PUT",    "/api/tenants/{tid}/monitor/settings",
+      api_monitor_settings_put },
+    { "GET",    "/api/tenants/{tid}/monitor/hardware-allowlist",
+      api_monitor_allowlist_list },
+    { "POST",   "/api/tenants/{tid}/monitor/hardware-allowlist",
+      api_monitor_allowlist_add },
+    { "DELETE", "/api/tenants/{tid}/monitor/hardware-allowlist/{eid}",
+      api_monitor_allowlist_remove },
+    { "POST",   "/api/tenants/{tid}/offboard", api_monitor_offboard },
+    { "GET",    "/api/tenants/{tid}/audit", api_monitor_audit_list },
+    { "GET",    "/api/tenants/{tid}/agent-config/patterns",
+      api_agent_patterns_list },
+    { "GET",    "/api/tenants/{tid}/agent-config/patterns/{patternId}",
+      api_agent_pattern_get },
+    { "PUT",    "/api/tenants/{tid}/agent-config/patterns/{patternId}",
+      api_agent_pattern_put },
+    { "DELETE", "/api/tenants/{tid}/agent-config/patterns/{patternId}",
+      api_agent_pattern_delete },
+    { "GET",    "/api/tenants/{tid}/agent-reports", api_agent_reports_list },
+    { "POST",   "/api/tenants/{tid}/bootstrap-tokens", api_bootstrap_create },
+    { "GET",    "/api/tenants/{tid}/bootstrap-tokens", api_bootstrap_list },
+    { "DELETE", "/api/tenants/{tid}/bootstrap-tokens/{id}",
+      api_bootstrap_revoke },
 };
 
 
