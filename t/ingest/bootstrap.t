@@ -115,6 +115,12 @@ unlike($r->{body}, qr/\Q$token\E/, '... the token appears nowhere in the list');
 ok($t->eventually(sub { (registry_summary()->{bootstrap} // 0) == 2 }, 10),
    'both tokens reached nginx through the sync');
 
+sub refused {
+    my ($r, $status, $name) = @_;
+    is($r->{status}, $status, "$name: $status");
+    is($r->{json} && $r->{json}{success}, JSON::PP::false(), "$name: JSON the agent reads");
+}
+
 # --- the five paths ------------------------------------------------------------
 
 my $serial = 'BOOT-7Q2X9ZK4';
@@ -185,18 +191,20 @@ $r = device(POST => '/api/bootstrap/error', headers => { 'X-Tenant-Id' => $conto
             json => { SessionId => $session, TenantId => $contoso, ErrorType => 3,
                       Message => 'upload failed', AgentVersion => '2.0.1412+abc' });
 is($r->{status}, 200, 'POST /api/bootstrap/error with the token: 200');
+$r = device(POST => '/api/bootstrap/error', headers => { 'X-Tenant-Id' => $contoso,
+                                                      'Content-Type' => 'application/json' },
+            body => '{"SessionId":');
+is($r->{status}, 200, 'an error report that cannot be read is still answered 200, as on /api/agent/error');
+refused(device(POST => '/api/bootstrap/error', token => 'e7f8a9b0-c1d2-4e3f-8a4b-5c6d7e8f9a0b',
+               headers => { 'X-Tenant-Id' => $contoso },
+               json => { SessionId => $session, ErrorType => 3 }),
+        401, 'an error report with an unknown token');
 ok($t->eventually(sub {
     $t->sql("SELECT count(*) FROM agent_errors WHERE tenant_id = '$contoso' "
             . "AND session_id = '$session' AND device_id = '$device_id'") == 1 }, 5),
    '... and the report is stored under the tenant and the derived device');
 
 # --- refusals --------------------------------------------------------------------
-
-sub refused {
-    my ($r, $status, $name) = @_;
-    is($r->{status}, $status, "$name: $status");
-    is($r->{json} && $r->{json}{success}, JSON::PP::false(), "$name: JSON the agent reads");
-}
 
 refused(device(GET => "/api/bootstrap/config?tenantId=$contoso",
                token => 'e7f8a9b0-c1d2-4e3f-8a4b-5c6d7e8f9a0b'), 401, 'an unknown token');
