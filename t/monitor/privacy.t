@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 
 # With CC_LOG_PII off (the default), no serial number, device name, UPN or
-# e-mail address that devices send reaches any log: a full run of
+# e-mail address that devices send reaches any log (nginx, workers,
+# PostgreSQL, Azurite): a full run of
 # tools/agent-sim (distress, config, registration, telemetry with every
 # batch resent, upload-url, error reports) and the refusals a device can
 # provoke (another tenant, malformed bodies, no certificate, junk in the
@@ -26,6 +27,10 @@ delete $ENV{CC_LOG_PII};
 
 my $azure = CC::AzureSim->start(dir => $t->dir . '/azure', certs => $t->certs);
 $t->set_var(LOGIN_URL => $azure->url);
+
+# Blob storage, so that upload-url answers with a URL (the harness hands
+# Azurite's endpoint and key to the workers).
+$t->start_azurite;
 
 my $tenant = '11111111-1111-4111-8111-111111111111';
 my $other = '22222222-2222-4222-8222-222222222222';
@@ -77,6 +82,15 @@ open my $rf, '<', $report_file or die "$report_file: $!";
 my $report = CC::Test::json_decode(do { local $/; <$rf> }) // {};
 my @devices = @{ $report->{devices} // [] };
 is(scalar @devices, 3, '... and reports what each sent');
+my @sessions = map { @{ $_->{sessions} } } @devices;
+is(scalar(grep { $_->{register_status} == 200 && $_->{complete} } @sessions), 3,
+   '... which registered their sessions and delivered all their telemetry');
+is(scalar(grep { $_->{upload_url_status} == 200 } @sessions), 3,
+   '... then were given diagnostics upload URLs');
+is(scalar(grep { $_->{error_status} == 200 } @sessions), 3,
+   '... and sent error reports');
+is(scalar(grep { $_->{distress_status} == 200 } @devices), 3,
+   '... after a distress report each');
 
 # --- refusals a device can provoke --------------------------------------------
 
