@@ -68,11 +68,11 @@ sub rows_of {
         . " (SELECT count(*) FROM session_trace WHERE session_id IN $in))");
 }
 
-# Enqueues a platform job of $kind and waits until its first attempt is
+# Enqueues a job of $kind (for $tenant, or the platform) and waits until its first attempt is
 # over (succeeded, failed, or queued again for a retry); returns the row.
 sub run_job {
-    my ($kind) = @_;
-    my $id = $t->sql_as_app(undef, "SELECT id FROM cc_job_enqueue('$kind', '{}')");
+    my ($kind, $tenant) = @_;
+    my $id = $t->sql_as_app($tenant, "SELECT id FROM cc_job_enqueue('$kind', '{}')");
     my $row;
     $t->eventually(sub {
         $row = $t->sql("SELECT state || '|' || coalesce(result::text, last_error, '')"
@@ -188,6 +188,14 @@ is($t->sql_as_app($a, "SELECT sessions FROM cc_retention_purge_batch(50)"), 2,
 is(rows_of('b-rls', 2), '2/8/8/4', "... and not B's");
 ok(!eval { $t->sql_as_app(undef, "SELECT * FROM cc_retention_purge_batch(50)"); 1 },
    'a batch without a tenant is refused');
+
+sessions($a, 'a-job', 2, 10);
+my $own = run_job('retention.purge', $a);
+is($own->{state}, 'succeeded', "a purge job of tenant A's own succeeds");
+is_deeply([ @{ $own->{result} }{qw(tenants sessions)} ], [ 1, 2 ],
+          '... purging A alone');
+is(rows_of('a-job', 2), '0/0/0/0', "... A's expired sessions");
+is(rows_of('b-rls', 2), '2/8/8/4', "... and not B's");
 
 # --- purge and ingest do not wait for each other --------------------------------
 
