@@ -96,8 +96,11 @@ sub graph_lookups {
     return scalar grep { ($_->{path} // '') =~ /windowsAutopilotDeviceIdentities/ } @$log;
 }
 sub token_requests {
+    my ($tenant) = @_;
     my $log = $sim->admin(GET => '/admin/requests');
-    return scalar grep { ($_->{path} // '') =~ m{/oauth2/v2\.0/token$} } @$log;
+    my $prefix = defined $tenant ? "/$tenant/" : '/';
+    return scalar grep { my $p = $_->{path} // '';
+                         index($p, $prefix) == 0 && $p =~ m{/oauth2/v2\.0/token$} } @$log;
 }
 
 sub fault { $sim->admin(POST => '/admin/faults', { service => 'graph', path => '^/v1.0/deviceManagement/', @_ }) }
@@ -178,6 +181,7 @@ $r = register('NW000001', tenant => $northwind);
 is($r->{status}, 503, 'a tenant where the app gets no token answers 503 (the agent retries)');
 $r = register('NW000001', tenant => $northwind);
 is($r->{status}, 503, '... every time');
+is(token_requests($northwind), 1, '... while the refusal is remembered, not asked again');
 my @refusals = $t->grep_log('cc-ingest', qr/autopilot lookup refused/);
 is(scalar @refusals, 1, '... logged once at error level');
 like($refusals[0] // '', qr/"level":"error".*"aadsts":90002|"aadsts":90002.*"level":"error"/,

@@ -228,7 +228,8 @@ test_graph_query(void)
     ok(!page_lists(page, "T000001"), "nor a suffix of one");
     json_decref(page);
     page = json_pack("{s:s}", "value", "oops");
-    ok(!page_lists(page, "CT000001"), "an answer without a list matches nothing");
+    ok(!page_lists(page, "CT000001"),
+       "an answer without a list matches nothing");
     json_decref(page);
 }
 

@@ -26,7 +26,8 @@
 #define AP_MAX_PAGES        10
 #define AP_MAX_RESPONSE     (4 * 1024 * 1024)
 #define AP_KEY_MAX          (64 + INGEST_AUTOPILOT_SERIAL_MAX)
-#define AP_LOG_AGAIN_SECS   60
+#define AP_LOG_AGAIN_SECS   60          /* a failure that may pass */
+#define AP_LOG_REFUSAL_SECS 3600        /* one an operator must fix */
 
 #define AP_LIST_PATH  "v1.0/deviceManagement/windowsAutopilotDeviceIdentities"
 
@@ -236,8 +237,8 @@ struct ingest_autopilot {
     ap_cache_t                cache;
     char                      last_success[32];
     ap_failure_t              last_failure;
-    int                       failed_since_success;
     time_t                    last_logged;
+    char                      last_logged_tenant[64];
     char                      last_logged_what[128];
 };
 
@@ -309,9 +310,10 @@ ingest_autopilot_destroy(ingest_autopilot_t *ap)
 
 
 /*
- * Keeps the failure for /healthz and logs it: a failure an operator must
- * fix once at error level until things work again, a passing one at
- * warn level at most once a minute while it lasts.
+ * Keeps the failure for /healthz and logs it, but not the same failure of
+ * the same tenant over and over while it lasts: one an operator must fix
+ * at error level once an hour, one that may pass at warn level once a
+ * minute.  A success in that tenant ends the failure.
  */
 static void
 record_failure(ingest_autopilot_t *ap, const ap_failure_t *f)
@@ -324,16 +326,18 @@ record_failure(ingest_autopilot_t *ap, const ap_failure_t *f)
     pthread_mutex_lock(&ap->lock);
     ap->last_failure = *f;
     cc_log_timestamp(ap->last_failure.at, sizeof(ap->last_failure.at));
-    log_it = !ap->failed_since_success
+    log_it = strcmp(ap->last_logged_tenant, f->tenant) != 0
              || strcmp(ap->last_logged_what, f->what) != 0
-             || (!f->operator_needed
-                 && now - ap->last_logged >= AP_LOG_AGAIN_SECS);
+             || now - ap->last_logged >= (f->operator_needed
+                                          ? AP_LOG_REFUSAL_SECS
+                                          : AP_LOG_AGAIN_SECS);
     if (log_it) {
         ap->last_logged = now;
+        snprintf(ap->last_logged_tenant, sizeof(ap->last_logged_tenant),
+                 "%s", f->tenant);
         snprintf(ap->last_logged_what, sizeof(ap->last_logged_what), "%s",
                  f->what);
     }
-    ap->failed_since_success = 1;
     pthread_mutex_unlock(&ap->lock);
 
     if (!log_it) {
@@ -356,11 +360,13 @@ record_failure(ingest_autopilot_t *ap, const ap_failure_t *f)
 
 
 static void
-record_success(ingest_autopilot_t *ap)
+record_success(ingest_autopilot_t *ap, const char *tenant)
 {
     pthread_mutex_lock(&ap->lock);
     cc_log_timestamp(ap->last_success, sizeof(ap->last_success));
-    ap->failed_since_success = 0;
+    if (strcmp(ap->last_logged_tenant, tenant) == 0) {
+        ap->last_logged_tenant[0] = '\0';
+    }
     pthread_mutex_unlock(&ap->lock);
 }
 
@@ -535,7 +541,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
         cc_fetch_result_clear(&res);
         if (found || next == NULL) {
             memset(token, 0, sizeof(token));
-            record_success(ap);
+            record_success(ap, tenant);
             return found ? INGEST_AUTOPILOT_REGISTERED
                          : INGEST_AUTOPILOT_NOT_REGISTERED;
         }
@@ -546,7 +552,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
     cc_log_fields(CC_LOG_WARN, "autopilot lookup stopped after its page "
                   "limit", json_pack("{s:s,s:i}", "tenant", tenant,
                                      "pages", AP_MAX_PAGES));
-    record_success(ap);
+    record_success(ap, tenant);
     return INGEST_AUTOPILOT_NOT_REGISTERED;
 }
 

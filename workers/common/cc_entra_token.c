@@ -27,11 +27,18 @@
 #define TOKEN_SCOPE_MAX     256
 #define TOKEN_EARLY_SECONDS 300
 
+/* How long a refusal (wrong secret, no consent) is answered from memory:
+ * asking again cannot help before an operator acts, and a tenant's whole
+ * fleet retrying must not hammer Entra (DESIGN.md rule 8). */
+#define TOKEN_REFUSAL_SECONDS  60
+
 typedef struct {
-    char     tenant[TOKEN_TENANT_MAX];
-    char     scope[TOKEN_SCOPE_MAX];
-    char    *token;             /* NULL: the slot is free */
-    time_t   usable_until;      /* CLOCK_MONOTONIC seconds */
+    int                     used;
+    char                    tenant[TOKEN_TENANT_MAX];
+    char                    scope[TOKEN_SCOPE_MAX];
+    char                   *token;      /* NULL: a remembered refusal */
+    cc_entra_token_error_t  refusal;
+    time_t                  usable_until;   /* CLOCK_MONOTONIC seconds */
 } token_slot_t;
 
 struct cc_entra_token_client {
@@ -175,7 +182,7 @@ find_slot(cc_entra_token_client_t *c, const char *tenant, const char *scope)
     int  i;
 
     for (i = 0; i < TOKEN_CACHE_SLOTS; i++) {
-        if (c->slots[i].token != NULL
+        if (c->slots[i].used
             && strcmp(c->slots[i].tenant, tenant) == 0
             && strcmp(c->slots[i].scope, scope) == 0)
         {
@@ -195,7 +202,7 @@ slot_to_reuse(cc_entra_token_client_t *c)
 
     best = &c->slots[0];
     for (i = 0; i < TOKEN_CACHE_SLOTS; i++) {
-        if (c->slots[i].token == NULL) {
+        if (!c->slots[i].used) {
             return &c->slots[i];
         }
         if (c->slots[i].usable_until < best->usable_until) {
@@ -206,9 +213,12 @@ slot_to_reuse(cc_entra_token_client_t *c)
 }
 
 
+/* A current token into out (1), a current refusal into err (-1), or
+ * nothing known (0). */
 static int
 copy_cached(cc_entra_token_client_t *c, const char *tenant,
-            const char *scope, char *out, size_t outlen)
+            const char *scope, char *out, size_t outlen,
+            cc_entra_token_error_t *err)
 {
     token_slot_t  *s;
     int            found;
@@ -216,28 +226,31 @@ copy_cached(cc_entra_token_client_t *c, const char *tenant,
     found = 0;
     pthread_mutex_lock(&c->lock);
     s = find_slot(c, tenant, scope);
-    if (s != NULL && s->usable_until > monotonic_now()
-        && strlen(s->token) < outlen)
-    {
-        strcpy(out, s->token);
-        found = 1;
+    if (s != NULL && s->usable_until > monotonic_now()) {
+        if (s->token == NULL) {
+            *err = s->refusal;
+            found = -1;
+        } else if (strlen(s->token) < outlen) {
+            strcpy(out, s->token);
+            found = 1;
+        }
     }
     pthread_mutex_unlock(&c->lock);
     return found;
 }
 
 
+/* Keeps a token (or, with token NULL, a refusal) for usable seconds. */
 static void
 remember(cc_entra_token_client_t *c, const char *tenant, const char *scope,
-         const char *token, long expires_in)
+         const char *token, const cc_entra_token_error_t *refusal,
+         long usable)
 {
     token_slot_t  *s;
     char          *copy;
-    long           usable;
 
-    usable = cc_entra_token_usable_seconds(expires_in);
-    copy = strdup(token);
-    if (usable <= 0 || copy == NULL) {
+    copy = token != NULL ? strdup(token) : NULL;
+    if (usable <= 0 || (token != NULL && copy == NULL)) {
         free(copy);
         return;
     }
@@ -247,9 +260,13 @@ remember(cc_entra_token_client_t *c, const char *tenant, const char *scope,
         s = slot_to_reuse(c);
     }
     wipe_and_free(s->token);
+    s->used = 1;
     snprintf(s->tenant, sizeof(s->tenant), "%s", tenant);
     snprintf(s->scope, sizeof(s->scope), "%s", scope);
     s->token = copy;
+    if (refusal != NULL) {
+        s->refusal = *refusal;
+    }
     s->usable_until = monotonic_now() + usable;
     pthread_mutex_unlock(&c->lock);
 }
@@ -266,6 +283,7 @@ cc_entra_token_forget(cc_entra_token_client_t *c, const char *tenant,
     if (s != NULL) {
         wipe_and_free(s->token);
         s->token = NULL;
+        s->used = 0;
     }
     pthread_mutex_unlock(&c->lock);
 }
@@ -486,14 +504,20 @@ cc_entra_token_get(cc_entra_token_client_t *c, const char *tenant,
         set_error(err, 0, "tenant or scope too long");
         return CC_ENTRA_TOKEN_INTERNAL;
     }
-    if (copy_cached(c, tenant, scope, out, outlen)) {
+    switch (copy_cached(c, tenant, scope, out, outlen, err)) {
+    case 1:
         return CC_ENTRA_TOKEN_OK;
+    case -1:
+        return CC_ENTRA_TOKEN_REFUSED;
     }
     /* Two threads may both miss and both ask; Entra does not mind, and
      * holding the lock across the exchange would stall every tenant. */
     rc = request_token(c, tenant, scope, out, outlen, &expires_in, err);
     if (rc == CC_ENTRA_TOKEN_OK) {
-        remember(c, tenant, scope, out, expires_in);
+        remember(c, tenant, scope, out, NULL,
+                 cc_entra_token_usable_seconds(expires_in));
+    } else if (rc == CC_ENTRA_TOKEN_REFUSED) {
+        remember(c, tenant, scope, NULL, err, TOKEN_REFUSAL_SECONDS);
     }
     return rc;
 }

@@ -61,7 +61,8 @@ void cc_entra_token_destroy(cc_entra_token_client_t *client);
 /*
  * Puts a token for tenant and scope (e.g. https://graph.microsoft.com/
  * .default) into out, from the cache or from Entra.  On failure err says
- * why.
+ * why.  A refusal is remembered for a minute and answered from memory
+ * meanwhile; a transient failure is not remembered.
  */
 cc_entra_token_status_t cc_entra_token_get(cc_entra_token_client_t *client,
     const char *tenant, const char *scope, char *out, size_t outlen,
