@@ -395,9 +395,10 @@ start_session(sim_session_t *s, int apps)
     sim_buf_t   d = { 0 };
     const sim_profile_t  *p = s->profile;
 
-    sim_buf_printf(&d, "{\"agentVersion\":\"2.0.1412+sim\","
-                   "\"decisionState\":{\"schema\":"
-                   "\"decision-state-snapshot-v1\",\"stage\":\"AwaitingEsp\"}}");
+    sim_buf_str(&d, "{\"agentVersion\":\"2.0.1412+sim\","
+                "\"decisionState\":{\"schema\":"
+                "\"decision-state-snapshot-v1\","
+                "\"stage\":\"AwaitingEsp\"}}");
     add_event(s, "agent_started", SEVERITY_INFO, PHASE_NONE,
               "Agent started", d.data, 0);
     sim_buf_reset(&d);
@@ -430,7 +431,6 @@ static void
 finish_success(sim_session_t *s, int apps, size_t pad)
 {
     sim_buf_t   d = { 0 };
-    char        message[96];
 
     install_apps(s, 0, apps, pad);
     enter_phase(s, PHASE_ACCOUNT_SETUP);
@@ -455,9 +455,9 @@ finish_success(sim_session_t *s, int apps, size_t pad)
                    2 * apps);
     add_event(s, "app_tracking_summary", SEVERITY_INFO, PHASE_NONE,
               "App tracking summary", d.data, 0);
-    snprintf(message, sizeof(message), "Agent shutting down");
-    add_event(s, "agent_shutting_down", SEVERITY_INFO, PHASE_NONE, message,
-              "{\"reason\":\"enrollment_complete\"}", 0);
+    add_event(s, "agent_shutting_down", SEVERITY_INFO, PHASE_NONE,
+              "Agent shutting down", "{\"reason\":\"enrollment_complete\"}",
+              0);
     sim_buf_free(&d);
 }
 
