@@ -133,6 +133,48 @@ my $hs = $report->{devices}[0]{sessions}[0] // {};
 is($t->sql("SELECT count(*) FROM events WHERE session_id = '" . ($hs->{session_id} // '') . "'"),
    $hs->{events}, '... and every one of its events is stored');
 
+# --- 5xx: retried -------------------------------------------------------------
+
+# cc-ingest goes away in the middle of a session (nginx answers 503) and
+# comes back; the device retries until its batches are stored, once each.
+my $report_file = $t->dir . '/outage.json';
+my $stored = $t->sql("SELECT count(*) FROM events");
+my $pid = fork // die "fork: $!";
+if ($pid == 0) {
+    my @cmd = ($sim_bin, '--url', 'https://localhost:' . $t->port('agent'),
+               '--ca', $t->certs . '/ca.pem', '--certs', $t->certs,
+               '--dev-certs', $t->top . '/tools/dev-certs', '--tenant', $tenant,
+               '--apps', 2, '--batch', 5, '--interval', '0.25s', '--seed', 10,
+               '--retry-scale', '0.01', '--report', $report_file);
+    open STDOUT, '>', $t->dir . '/outage.out';
+    open STDERR, '>&', \*STDOUT;
+    exec @cmd or exit 99;
+}
+ok($t->eventually(sub { $t->sql("SELECT count(*) FROM events") > $stored }, 10),
+   'a device sends its first batches');
+$t->stop('cc-ingest');
+select(undef, undef, undef, 1.0);
+$t->start_worker('ingest');
+waitpid($pid, 0);
+is($? >> 8, 0, 'a device whose ingest went away for a second finishes');
+open my $of, '<', $report_file or die "$report_file: $!";
+$report = CC::Test::json_decode(do { local $/; <$of> }) // {};
+ok(($report->{telemetry_statuses}{503} // 0) >= 1, '... after answers of 503');
+ok($report->{retries} >= 1, '... which it retried');
+my $os = $report->{devices}[0]{sessions}[0] // {};
+is($t->sql("SELECT count(*) || ' ' || count(DISTINCT sequence) FROM events WHERE session_id = '"
+           . ($os->{session_id} // '') . "'"),
+   "$os->{events} $os->{events}", '... and every event of its session is stored once');
+
+# --- 403: the agent stops ---------------------------------------------------------
+
+($status, $report, $out) = agent_sim('unknown', '--tenant', '99999999-9999-4999-8999-999999999999',
+                                     '--seed', 12);
+is($status, 1, 'a device of an unknown tenant stops with an error');
+is($report->{devices}[0]{outcome}, 'registration_refused',
+   '... because its registration was refused (401/403 stop the agent)');
+is($report->{items_delivered}, 0, '... having delivered nothing');
+
 # --- load mode ---------------------------------------------------------------
 
 # A device may make 100 requests a minute; a load run enrolls each device
