@@ -242,7 +242,10 @@ ingest_gate_admit(const cc_request_t *req, cc_reply_t *rep)
     if (!check_hardware(&s, rep)) {
         return 0;
     }
-    return s.autopilot_check ? check_autopilot(req, rep) : 1;
+    if (!s.autopilot_check || !app->cfg->autopilot_check) {
+        return 1;
+    }
+    return check_autopilot(req, rep);
 }
 
 

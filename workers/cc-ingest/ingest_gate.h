@@ -8,7 +8,8 @@
  *      one hardware_allowlist row (* and ? wildcards, case-insensitive);
  *   2. Autopilot registration, when autopilot_check is on (the default):
  *      X-Device-SerialNumber must be a Windows Autopilot device of the
- *      tenant (ingest_autopilot.h).
+ *      tenant (ingest_autopilot.h).  CC_AUTOPILOT_CHECK=off skips this
+ *      for every tenant (development and tests without Graph).
  *
  * A definite "no" is a JSON 403 with a stable code, which the agent reads
  * as a verdict; a lookup that could not be made is a 503 with
