@@ -12,6 +12,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
+use POSIX ();
 
 use CC::Test;
 use CC::AzureSim;
@@ -241,6 +242,41 @@ $r = register('NOPE0004');
 is($r->{status}, 200, 'with autopilot_check off an unregistered device is admitted');
 is($r->{json}{validatedBy}, 0, '... and its session is not validated by Autopilot');
 is(graph_lookups(), $before, '... without asking Graph');
+
+# --- without Graph credentials ----------------------------------------------
+
+# A cc-ingest without CC_CLIENT_ID, asked directly with the identity nginx
+# would send: the tenant wants the check, so the device must wait (503).
+$t->sql("UPDATE monitor_settings SET autopilot_check = true WHERE tenant_id = '$contoso'");
+$t->start_worker('ingest', name => 'cc-ingest-bare', env => { CC_AUTOPILOT_CHECK => 'on' });
+$r = $t->worker_request('cc-ingest-bare', 'POST', '/api/agent/register-session',
+    { 'X-CC-Tenant' => $contoso, 'X-CC-Device' => '9a0b1c2d-3e4f-4051-9627-38495a6b7c8d',
+      'X-Device-SerialNumber' => 'CT000001', 'Content-Type' => 'application/json' },
+    CC::Test::json_encode({ Registration => { SessionId => $session{$contoso} } }));
+is($r->{status}, 503, 'without a Graph client configured, a tenant that wants the check gets 503');
+is($r->{headers}{'retry-after'}, '30', '... with Retry-After: 30');
+my $bare = $t->worker_request('cc-ingest-bare', 'GET', '/healthz');
+is($bare->{json}{autopilot}{configured}, JSON::PP::false(), '... and /healthz says no client is configured');
+like($bare->{json}{autopilot}{lastFailure}{what} // '', qr/CC_CLIENT_ID/, '... and what is missing');
+
+# A client id whose secret cannot be read is a configuration error.
+my %env = (%ENV, CC_SOCKET => $t->socket_path('cc-ingest-nosecret'), CC_CLIENT_ID => $app_id,
+           CC_CLIENT_SECRET_FILE => $t->dir . '/no-such-secret', CC_DATABASE_URL => '');
+my $pid = fork // die "fork: $!";
+if (!$pid) {
+    %ENV = %env;
+    open STDOUT, '>', $t->dir . '/nosecret.log';
+    open STDERR, '>&', \*STDOUT;
+    exec $t->build . '/cc-ingest' or POSIX::_exit(127);
+}
+my $status;
+my $exited = $t->eventually(sub {
+    return 0 unless waitpid($pid, POSIX::WNOHANG()) == $pid;
+    $status = $? >> 8;
+    return 1;
+}, 10);
+kill 'KILL', $pid unless $exited;
+ok($exited && $status == 1, 'cc-ingest refuses to start when CC_CLIENT_SECRET_FILE cannot be read');
 
 # --- privacy ---------------------------------------------------------------
 
