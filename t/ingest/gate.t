@@ -245,10 +245,12 @@ is(graph_lookups(), $before, '... without asking Graph');
 
 # --- without Graph credentials ----------------------------------------------
 
-# A cc-ingest without CC_CLIENT_ID, asked directly with the identity nginx
+# A cc-ingest with a client id but no secret (CC_CLIENT_ID also names the
+# app whose tokens nginx accepts), asked directly with the identity nginx
 # would send: the tenant wants the check, so the device must wait (503).
 $t->sql("UPDATE monitor_settings SET autopilot_check = true WHERE tenant_id = '$contoso'");
-$t->start_worker('ingest', name => 'cc-ingest-bare', env => { CC_AUTOPILOT_CHECK => 'on' });
+$t->start_worker('ingest', name => 'cc-ingest-bare',
+                 env => { CC_AUTOPILOT_CHECK => 'on', CC_CLIENT_ID => $app_id });
 $r = $t->worker_request('cc-ingest-bare', 'POST', '/api/agent/register-session',
     { 'X-CC-Tenant' => $contoso, 'X-CC-Device' => '9a0b1c2d-3e4f-4051-9627-38495a6b7c8d',
       'X-Device-SerialNumber' => 'CT000001', 'Content-Type' => 'application/json' },
@@ -257,6 +259,8 @@ is($r->{status}, 503, 'without a Graph client configured, a tenant that wants th
 is($r->{headers}{'retry-after'}, '30', '... with Retry-After: 30');
 my $bare = $t->worker_request('cc-ingest-bare', 'GET', '/healthz');
 is($bare->{json}{autopilot}{configured}, JSON::PP::false(), '... and /healthz says no client is configured');
+ok(scalar $t->grep_log('cc-ingest-bare', qr/"level":"warn".*no Graph client/),
+   '... as its start-up log does');
 like($bare->{json}{autopilot}{lastFailure}{what} // '', qr/CC_CLIENT_ID/, '... and what is missing');
 
 # A client id whose secret cannot be read is a configuration error.

@@ -277,7 +277,9 @@ ingest_autopilot_create(const cc_config_t *cfg)
         free(ap);
         return NULL;
     }
-    if (cfg->client_id[0] != '\0') {
+    /* CC_CLIENT_ID alone also names the app whose tokens nginx accepts
+     * (tools/render-conf); only with a secret can we ask for tokens. */
+    if (cfg->client_id[0] != '\0' && cfg->client_secret_file[0] != '\0') {
         tc = (cc_entra_token_config_t) {
             .login_url = cfg->login_url,
             .client_id = cfg->client_id,
@@ -290,6 +292,10 @@ ingest_autopilot_create(const cc_config_t *cfg)
             ingest_autopilot_destroy(ap);
             return NULL;
         }
+    } else if (cfg->autopilot_check) {
+        cc_log(CC_LOG_WARN, "no Graph client (CC_CLIENT_ID and "
+               "CC_CLIENT_SECRET_FILE): devices of tenants that check "
+               "Autopilot registration are told to retry");
     }
     return ap;
 }
@@ -508,7 +514,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
 
     if (ap->tokens == NULL) {
         return fail(ap, tenant, "no Graph client is configured "
-                    "(CC_CLIENT_ID)", 0, 1);
+                    "(CC_CLIENT_ID, CC_CLIENT_SECRET_FILE)", 0, 1);
     }
     trc = cc_entra_token_get(ap->tokens, tenant, CC_GRAPH_SCOPE, token,
                              sizeof(token), &terr);

@@ -38,8 +38,9 @@ typedef enum {
 /*
  * Sets up the lookup from CC_GRAPH_URL, CC_LOGIN_URL, CC_CLIENT_ID,
  * CC_CLIENT_SECRET_FILE, CC_CA_FILE and CC_GRAPH_TIMEOUT_MS.  Without a
- * client id every check is UNAVAILABLE (and /healthz says why).  Returns
- * NULL, after logging why, when the secret file cannot be read.  Calls
+ * client id and a secret file every check is UNAVAILABLE (and /healthz
+ * says why).  Returns NULL, after logging why, when the secret file is
+ * named but cannot be read.  Calls
  * curl_global_init(): create it before any thread runs.
  */
 ingest_autopilot_t *ingest_autopilot_create(const cc_config_t *cfg);
