@@ -2,11 +2,13 @@
 -- telemetry batch does to its session, and the sweep that marks silent
 -- sessions Stalled and classifies the ones past their timeout.
 --
--- Why SQL and not C: the batch is already in the database as JSON (the
--- events insert reads the same text), so one call per batch, in the
--- batch's own transaction, decides the new state with one aggregate pass
--- over the rows and one UPDATE; a batch that fails changes nothing, and
--- C would need the session row read back first (another round trip).
+-- Where the work is done: cc-ingest already holds the batch's events in
+-- memory, so it reads them into a small summary (workers/cc-ingest/
+-- ingest_state.c), and one call of cc_session_apply_batch() per batch, in
+-- the batch's own transaction, decides the new state from that summary
+-- with one row lock and one UPDATE; a batch that fails changes nothing.
+-- (Aggregating the batch's rows here instead cost a second parse of the
+-- whole batch: about as much again as storing its events.)
 --
 -- Statuses: InProgress, Pending (pre-provisioning sealed), Stalled,
 -- Succeeded, Failed, Unknown, AwaitingUser, Incomplete.  Succeeded and
@@ -37,20 +39,6 @@ ALTER TABLE enrollment_sessions
 CREATE INDEX enrollment_sessions_open
     ON enrollment_sessions (last_progress_at)
     WHERE status IN ('InProgress', 'Unknown', 'Stalled');
-
-
--- Periodic events do not show progress and do not heal a Stalled session:
--- snapshots, the agent's stall probes, the deployment log dump, power and
--- clock events (agent-protocol.md 9).
-CREATE FUNCTION cc_event_is_periodic(p_type text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT p_type LIKE '%snapshot%'
-        OR p_type LIKE 'stall\_probe%'
-        OR p_type = 'modern_deployment_log'
-        OR p_type LIKE 'power\_%'
-        OR p_type LIKE 'clock\_%'
-$$;
 
 
 -- The timeout classification: what a session that never reported its own
@@ -100,18 +88,33 @@ $$;
 
 
 -- Applies one telemetry batch to its session, in the batch's transaction,
--- under the tenant's row-level security.  p_rows are the batch's event
--- rows as cc-ingest stores them ({sequence, event_time, event_type, phase,
--- message, data, ...}); p_max_item is the batch's highest TelemetryItemId.
+-- under the tenant's row-level security.  p_summary is what cc-ingest read
+-- from the batch's events (ingest_state.c):
 --
--- In sequence order: phase declarations move the phase and record when it
--- was first entered; of session_stalled and the non-periodic events, the
--- last one decides between Stalled and healing back to InProgress.  Then
--- the first per-batch rule of agent-protocol.md 9 that matches wins over
--- that.  A retried batch sets the same values again.
+--   count         events in the batch
+--   lastType      the type of the event with the highest Sequence
+--   lastPhase     the phase of the last esp_phase_changed/phase_transition
+--                 declaring one (absent: none)
+--   declaredAt    {phase: Timestamp of the first declaration in the batch}
+--   lastWord      of session_stalled and the non-periodic events, the type
+--                 of the last one (periodic: snapshots, stall probes,
+--                 modern_deployment_log, power_* and clock_* events)
+--   stallMessage  the last session_stalled's Message
+--   espMessage    the last esp_provisioning_status's Message
+--   progressed    a non-periodic event other than session_stalled came
+--   resumed       whiteglove_resumed came
+--   rule, ruleRank  the event row of the first per-batch rule matched
+--                 (1 enrollment_complete, 2 enrollment_failed,
+--                 3 esp_failure, 4 gather_rules_collection_completed,
+--                 5 whiteglove_complete, 7 agent_shutting_down with
+--                 Data.reason max_lifetime; 100 none)
 --
--- Returns the status before and after, for the live view.
-CREATE FUNCTION cc_session_apply_batch(p_session uuid, p_rows jsonb,
+-- The phase moves to lastPhase and each phase keeps its first start; the
+-- last word decides between Stalled and healing back to InProgress; then
+-- the rule (rank 6 being whiteglove_resumed on a Pending session) wins
+-- over that.  A retried batch sets the same values again.  Returns the
+-- status before and after, for the live view.
+CREATE FUNCTION cc_session_apply_batch(p_session uuid, p_summary jsonb,
                                        p_max_item bigint,
                                        OUT old_status text, OUT status text,
                                        OUT phase integer, OUT reason text,
@@ -121,147 +124,103 @@ CREATE FUNCTION cc_session_apply_batch(p_session uuid, p_rows jsonb,
     AS $$
 #variable_conflict use_column
 DECLARE
-    s        enrollment_sessions;
-    b        record;
-    rule     record;
-    verdict  record;
-    times    jsonb;
-    done_at  timestamptz;
+    s         enrollment_sessions;
+    rule      jsonb := p_summary -> 'rule';
+    rule_type text := p_summary -> 'rule' ->> 'event_type';
+    word      text := p_summary ->> 'lastWord';
+    times     jsonb;
+    verdict   record;
+    done_at   timestamptz;
 BEGIN
     SELECT * INTO s FROM enrollment_sessions
      WHERE session_id = p_session FOR UPDATE;
     IF NOT FOUND THEN
         RETURN;
     END IF;
+    old_status := s.status;
+    events := (p_summary ->> 'count')::integer;
+    last_event_type := p_summary ->> 'lastType';
 
-    SELECT count(*)::integer AS n,
-           (array_agg(e.event_type ORDER BY e.sequence DESC))[1] AS last_type,
-           (array_agg(e.phase ORDER BY e.sequence DESC)
-               FILTER (WHERE e.event_type IN ('esp_phase_changed',
-                                              'phase_transition')
-                         AND e.phase >= 0))[1] AS last_phase,
-           (array_agg(e.event_type ORDER BY e.sequence DESC)
-               FILTER (WHERE e.event_type = 'session_stalled'
-                          OR NOT cc_event_is_periodic(e.event_type)))[1]
-               AS last_stall_word,
-           (array_agg(e.message ORDER BY e.sequence DESC)
-               FILTER (WHERE e.event_type = 'session_stalled'))[1]
-               AS stall_message,
-           (array_agg(e.message ORDER BY e.sequence DESC)
-               FILTER (WHERE e.event_type = 'esp_provisioning_status'))[1]
-               AS esp_message,
-           bool_or(NOT cc_event_is_periodic(e.event_type)
-                   AND e.event_type <> 'session_stalled') AS progressed
-      INTO b
-      FROM jsonb_to_recordset(p_rows) AS e(sequence bigint,
-           event_time timestamptz, event_type text, phase integer,
-           message text);
+    IF (p_summary ->> 'resumed')::boolean AND s.status = 'Pending'
+       AND (p_summary ->> 'ruleRank')::integer > 6
+    THEN
+        rule := jsonb_build_object('event_type', 'whiteglove_resumed');
+        rule_type := 'whiteglove_resumed';
+    END IF;
 
-    SELECT jsonb_object_agg(p.phase::text,
-               to_char(p.first_at AT TIME ZONE 'UTC',
+    SELECT jsonb_object_agg(d.key,
+               to_char(d.value::timestamptz AT TIME ZONE 'UTC',
                        'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
       INTO times
-      FROM (SELECT e.phase, min(e.event_time) AS first_at
-              FROM jsonb_to_recordset(p_rows) AS e(event_time timestamptz,
-                   event_type text, phase integer)
-             WHERE e.event_type IN ('esp_phase_changed', 'phase_transition')
-               AND e.phase >= 0
-             GROUP BY e.phase) p;
-
-    old_status := s.status;
-    events := b.n;
-    last_event_type := b.last_type;
+      FROM jsonb_each_text(p_summary -> 'declaredAt') AS d;
 
     s.last_item_id := greatest(s.last_item_id, p_max_item);
-    s.phase := coalesce(b.last_phase, s.phase);
+    s.phase := coalesce((p_summary ->> 'lastPhase')::integer, s.phase);
     s.phase_times := coalesce(times, '{}') || s.phase_times;   -- first wins
-    IF b.progressed THEN
+    IF (p_summary ->> 'progressed')::boolean THEN
         s.last_progress_at := now();
     END IF;
-    IF b.esp_message IS NOT NULL THEN
+    IF p_summary ->> 'espMessage' IS NOT NULL THEN
         SELECT m[1], m[2]::integer, m[3]::integer
           INTO s.esp_category, s.esp_done, s.esp_total
-          FROM regexp_match(b.esp_message,
+          FROM regexp_match(p_summary ->> 'espMessage',
                    'status:\s*([A-Za-z]+)\D*?(\d{1,6})\s+of\s+(\d{1,6})',
                    'i') AS m;
     END IF;
 
     IF s.status NOT IN ('Succeeded', 'Failed') THEN
-        -- Stalled, or healed, by the last word on it in this batch.
-        IF b.last_stall_word = 'session_stalled'
+        IF word = 'session_stalled'
            AND s.status IN ('InProgress', 'Unknown', 'Stalled')
         THEN
             s.status := 'Stalled';
-            s.status_reason := left(coalesce(nullif(b.stall_message, ''),
-                                    'The agent reported no progress'), 500);
-        ELSIF b.last_stall_word IS NOT NULL AND s.status = 'Stalled' THEN
+            s.status_reason := left(coalesce(
+                nullif(p_summary ->> 'stallMessage', ''),
+                'The agent reported no progress'), 500);
+        ELSIF word IS NOT NULL AND s.status = 'Stalled' THEN
             s.status := 'InProgress';
             s.status_reason := NULL;
         END IF;
 
-        -- The per-batch rules, first match wins.
-        SELECT e.event_type, e.event_time, e.message, e.data INTO rule
-          FROM jsonb_to_recordset(p_rows) AS e(sequence bigint,
-               event_time timestamptz, event_type text, message text,
-               data jsonb)
-         WHERE e.event_type IN ('enrollment_complete', 'enrollment_failed',
-                                'esp_failure',
-                                'gather_rules_collection_completed',
-                                'whiteglove_complete')
-            OR (e.event_type = 'whiteglove_resumed'
-                AND old_status = 'Pending')
-            OR (e.event_type = 'agent_shutting_down'
-                AND e.data ->> 'reason' = 'max_lifetime')
-         ORDER BY array_position(ARRAY['enrollment_complete',
-                  'enrollment_failed', 'esp_failure',
-                  'gather_rules_collection_completed', 'whiteglove_complete',
-                  'whiteglove_resumed', 'agent_shutting_down'],
-                  e.event_type), e.sequence
-         LIMIT 1;
-
-        IF FOUND THEN
-            done_at := NULL;
-            IF rule.event_type IN ('enrollment_complete',
-                                   'gather_rules_collection_completed')
-            THEN
-                s.status := 'Succeeded';
-                s.status_reason := CASE
-                    WHEN rule.data ->> 'espSoftFailure' = 'true'
-                        THEN 'Enrollment completed (ESP soft failure)'
-                    ELSE 'Enrollment completed' END;
-                done_at := rule.event_time;
-            ELSIF (rule.event_type = 'enrollment_failed'
-                   AND rule.data ->> 'failureType' = 'agent_timeout')
-               OR rule.event_type = 'agent_shutting_down'
-            THEN
-                SELECT * INTO verdict
-                  FROM cc_session_classify(s.esp_category, s.esp_done,
-                           s.esp_total,
-                           CASE rule.event_type
-                               WHEN 'agent_shutting_down'
-                               THEN 'The agent reached its maximum lifetime'
-                               ELSE 'The agent timed out' END);
-                s.status := verdict.status;
-                s.status_reason := verdict.reason;
-                done_at := rule.event_time;
-            ELSIF rule.event_type IN ('enrollment_failed', 'esp_failure') THEN
-                s.status := 'Failed';
-                s.status_reason := cc_event_failure_reason(rule.message,
-                                                           rule.data);
-                done_at := rule.event_time;
-            ELSIF rule.event_type = 'whiteglove_complete' THEN
-                s.status := 'Pending';
-                s.status_reason := 'Pre-provisioning sealed; waiting for '
-                                   'the user';
-            ELSE    -- whiteglove_resumed
-                s.status := 'InProgress';
-                s.status_reason := NULL;
-            END IF;
-            IF done_at IS NOT NULL THEN
-                s.completed_at := done_at;
-                s.outcome := CASE s.status WHEN 'Succeeded' THEN s.status
-                                           ELSE s.status_reason END;
-            END IF;
+        done_at := NULL;
+        IF rule_type IN ('enrollment_complete',
+                         'gather_rules_collection_completed')
+        THEN
+            s.status := 'Succeeded';
+            s.status_reason := CASE
+                WHEN rule -> 'data' ->> 'espSoftFailure' = 'true'
+                    THEN 'Enrollment completed (ESP soft failure)'
+                ELSE 'Enrollment completed' END;
+            done_at := (rule ->> 'event_time')::timestamptz;
+        ELSIF (rule_type = 'enrollment_failed'
+               AND rule -> 'data' ->> 'failureType' = 'agent_timeout')
+           OR rule_type = 'agent_shutting_down'
+        THEN
+            SELECT * INTO verdict
+              FROM cc_session_classify(s.esp_category, s.esp_done,
+                       s.esp_total,
+                       CASE rule_type
+                           WHEN 'agent_shutting_down'
+                           THEN 'The agent reached its maximum lifetime'
+                           ELSE 'The agent timed out' END);
+            s.status := verdict.status;
+            s.status_reason := verdict.reason;
+            done_at := (rule ->> 'event_time')::timestamptz;
+        ELSIF rule_type IN ('enrollment_failed', 'esp_failure') THEN
+            s.status := 'Failed';
+            s.status_reason := cc_event_failure_reason(rule ->> 'message',
+                                                       rule -> 'data');
+            done_at := (rule ->> 'event_time')::timestamptz;
+        ELSIF rule_type = 'whiteglove_complete' THEN
+            s.status := 'Pending';
+            s.status_reason := 'Pre-provisioning sealed; waiting for the user';
+        ELSIF rule_type = 'whiteglove_resumed' THEN
+            s.status := 'InProgress';
+            s.status_reason := NULL;
+        END IF;
+        IF done_at IS NOT NULL THEN
+            s.completed_at := done_at;
+            s.outcome := CASE s.status WHEN 'Succeeded' THEN s.status
+                                       ELSE s.status_reason END;
         END IF;
     END IF;
 

@@ -1,10 +1,11 @@
 #!/usr/bin/perl
 
-# The session state machine of sql/009_session_state.sql as cc-ingest uses
-# it: cc_session_apply_batch() called with a batch's event rows, as the
-# workers' role under the tenant's row-level security (agent-protocol.md 9:
-# the per-batch rules, stalled and healed, phases and their times, terminal
-# statuses kept, the timeout classification).
+# The session state machine (agent-protocol.md 9) as agents drive it:
+# telemetry batches posted to cc-ingest's socket (identity headers as nginx
+# sets them), read into a summary by ingest_state.c and applied by
+# sql/009_session_state.sql's cc_session_apply_batch() under the tenant's
+# row-level security: the per-batch rules, stalled and healed, phases and
+# their times, terminal statuses kept, the timeout classification.
 
 use strict;
 use warnings;
@@ -23,6 +24,7 @@ my $other = '22222222-2222-4222-8222-222222222222';
 my $device = '5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 $t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'A'), ('$other', 'B')");
 $t->sql("INSERT INTO devices (tenant_id, device_id) VALUES ('$tenant', '$device')");
+$t->start_worker('ingest');
 
 my $n = 0;
 
@@ -45,15 +47,25 @@ sub ev {
              phase => -1, message => "event $seq", %over };
 }
 
-# Applies the rows as cc-ingest does; returns "old|new|phase|reason|count|last".
+# Posts the rows as one telemetry batch of the session, as an agent's
+# Events; dies unless cc-ingest acknowledges it.
 sub apply {
     my ($session, @rows) = @_;
-    my $json = CC::Test::json_encode(\@rows);
-    $json =~ s/'/''/g;
-    return $t->sql_as_app($tenant,
-        "SELECT concat_ws('|', old_status, status, phase, coalesce(reason, '-'),"
-        . " events, coalesce(last_event_type, '-'))"
-        . " FROM cc_session_apply_batch('$session', '$json'::jsonb, $seq)");
+    my @items = map {
+        my $r = $_;
+        my $payload = CC::Test::json_encode({
+            SessionId => $session, TenantId => $tenant, Sequence => $r->{sequence},
+            EventType => $r->{event_type}, Timestamp => $r->{event_time},
+            Phase => $r->{phase}, Message => $r->{message}, Data => $r->{data} });
+        { Kind => 'Event', PartitionKey => "${tenant}_$session", RowKey => "r$r->{sequence}",
+          TelemetryItemId => $r->{item_id}, PayloadJson => $payload,
+          RequiresImmediateFlush => JSON::PP::false(), RetryCount => 0 }
+    } @rows;
+    my $r = $t->worker_request('cc-ingest', 'POST', '/api/agent/telemetry',
+        { 'X-CC-Tenant' => $tenant, 'X-CC-Device' => $device,
+          'Content-Type' => 'application/json' }, CC::Test::json_encode(\@items));
+    die "batch refused: $r->{status} $r->{body}\n" unless $r->{status} == 200;
+    return $r;
 }
 
 sub field {
@@ -64,9 +76,9 @@ sub field {
 # --- rule 1 and terminal statuses -------------------------------------------
 
 my $s = new_session();
-like(apply($s, ev('agent_started'), ev('app_install_started')),
-     qr/^InProgress\|InProgress\|-1\|-\|2\|app_install_started$/,
-     'ordinary events leave the session InProgress, and the summary counts them');
+apply($s, ev('agent_started'), ev('app_install_started'));
+is(field($s, q{status || ' ' || phase || ' ' || last_item_id}), "InProgress -1 $seq",
+   'ordinary events leave the session InProgress, and move the replay watermark');
 apply($s, ev('enrollment_complete', event_time => '2026-11-23T11:00:00Z',
              data => { completionSource => 'esp' }));
 is(field($s, 'status'), 'Succeeded', 'enrollment_complete makes the session Succeeded');
@@ -114,6 +126,12 @@ apply($s2, ev('session_stalled'));
 apply($s2, ev('whiteglove_resumed'));
 is(field($s2, 'status'), 'InProgress',
    'whiteglove_resumed is an ordinary event for a session that is not Pending (it heals)');
+
+my $s3 = new_session();
+apply($s3, ev('esp_provisioning_status', message => "ESP provisioning status: DeviceSetup \x{2014} 2 of 2 subcategories completed"),
+      ev('whiteglove_resumed'), ev('agent_shutting_down', data => { reason => 'max_lifetime' }));
+is(field($s3, 'status'), 'AwaitingUser',
+   'whiteglove_resumed on a session that is not Pending does not hide a later rule (7)');
 
 # --- stalled and healed --------------------------------------------------------
 
@@ -187,7 +205,8 @@ is(field($s, q{concat_ws('|', status, status_reason, phase, phase_times, complet
    'a retried batch sets the same state again');
 
 $s = new_session();
-my $json = CC::Test::json_encode([ ev('enrollment_complete') ]);
+my $json = CC::Test::json_encode({ count => 1, ruleRank => 1,
+    rule => { event_type => 'enrollment_complete', event_time => '2026-11-23T11:00:00Z' } });
 is($t->sql_as_app($other, "SELECT count(*) FROM cc_session_apply_batch('$s', '$json'::jsonb, 1)"
                          . " WHERE status IS NOT NULL"), 0,
    'another tenant cannot move the session (row-level security)');
