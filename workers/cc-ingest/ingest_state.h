@@ -23,7 +23,7 @@ typedef struct ingest_state_change {
     int     phase;
     int     events;                                 /* Events in the batch */
     char    last_event_type[INGEST_STATE_TEXT_MAX]; /* "" when none */
-    char    reason[512];                            /* "" when none */
+    char    reason[2048];       /* "" when none; 500 characters of UTF-8 */
 } ingest_state_change_t;
 
 /*
