@@ -39,6 +39,9 @@ $t->start_worker('worker', env => {
     CC_REGISTRY_POLL_MS     => 200,
 });
 $t->start_worker('ingest', env => { CC_NGINX_CONTROL_SOCKET => $control });
+# cc-api for the development sign-in: the SPA subscribes with its cookie.
+$t->start_worker('api', env => { CC_DEV_SIGN_IN => 'on',
+                                 CC_SESSION_KEYS => $t->session_keys });
 # A second cc-ingest whose publisher socket does not exist: ingest must
 # not notice.
 $t->start_worker('ingest', name => 'cc-ingest-nolive',
@@ -125,7 +128,13 @@ my $oid_b = '0a0b0c0d-0000-4000-8000-0000000000b1';
 my $token_a = user_token($contoso, $oid_a);
 my $token_b = user_token($northwind, $oid_b);
 
+my $signed = $t->https(POST => '/api/dev/sign-in', json => {
+    tenant => $northwind, user => '0a0b0c0d-0000-4000-8000-0000000000b2', roles => ['user'] });
+my ($cookie) = ($signed->{headers}{'set-cookie'} // '') =~ /^(cc_session=[^;]+)/;
+ok($cookie, "a Northwind user signs in and has the session cookie");
+
 subscribe('a', { Authorization => "Bearer $token_a" });
+subscribe('b_cookie', { Cookie => $cookie // '' });
 subscribe('b', { Authorization => "Bearer $token_b" });
 # Contoso's user asks for Northwind's channel every way a client could.
 subscribe('a_tricks', { Authorization => "Bearer $token_a",
@@ -138,13 +147,14 @@ subscribe('anonymous', {});
 subscribe('forged', { Authorization => 'Bearer not.a.token' });
 subscribe_eventsource($token_b);
 
-ok(run_loop_until(sub { keys %status >= 7 }, 15), 'every subscription got an answer');
+ok(run_loop_until(sub { keys %status >= 8 }, 15), 'every subscription got an answer');
 is($status{a}, 101, "Contoso's user subscribes over WebSocket");
 is($status{b}, 101, "Northwind's user subscribes over WebSocket");
 is($status{a_tricks}, 101, 'a subscription naming another channel in query and headers still opens');
 is($status{anonymous}, 401, 'a subscriber without credentials is refused with 401');
 is($status{forged}, 401, 'a subscriber with a forged token is refused with 401');
 is($status{es}, 200, "Northwind's user subscribes over EventSource too");
+is($status{b_cookie}, 101, "a Northwind user subscribes with the SPA's session cookie");
 
 isnt($status{path}, 101, 'a channel named in the path is not a subscription');
 my $r;
@@ -198,7 +208,7 @@ is($r->{status}, 200, 'a repeated registration is acknowledged');
 
 # Contoso: registered, events, status.  Northwind: the same three.
 ok(run_loop_until(sub { @{ $got{a} } >= 3 && @{ $got{b} } >= 3 && @{ $got{es} } >= 3
-                        && @{ $got{a_tricks} } >= 3 }, 10),
+                        && @{ $got{a_tricks} } >= 3 && @{ $got{b_cookie} } >= 3 }, 10),
    'every subscriber received its messages');
 run_loop_until(sub { 0 }, 0.5);     # anything more that was coming
 
@@ -212,6 +222,9 @@ is(types($got{b}), 'session.registered,session.events,session.status',
    "Northwind's subscriber hears its own three");
 is(sessions($got{b}), $session{$northwind}, "... and nothing of Contoso's");
 is(sessions($got{es}), $session{$northwind}, "the EventSource subscriber hears only Northwind's");
+is(types($got{b_cookie}) . ' ' . sessions($got{b_cookie}),
+   "session.registered,session.events,session.status $session{$northwind}",
+   "the cookie subscriber hears Northwind's three, and only those");
 is(sessions($got{a_tricks}), $session{$contoso},
    'the subscriber that asked for Northwind\'s channel hears only Contoso\'s');
 
