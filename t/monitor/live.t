@@ -72,13 +72,14 @@ my $ua = Mojo::UserAgent->new(ca => $t->certs . '/ca.pem', inactivity_timeout =>
 
 # subscribe(NAME, headers, query): a WebSocket to /api/live whose messages
 # collect in $got{NAME}; $status{NAME} is the handshake's answer.
-my (%got, %status, %open);
+my (%got, %status, %open, %refusal);
 sub subscribe {
     my ($name, $headers, $query) = @_;
     $got{$name} = [];
     $ua->websocket("wss://localhost:$port/api/live" . ($query // '') => $headers => sub {
         my ($ua, $tx) = @_;
         $status{$name} = $tx->res->code // 0;
+        $refusal{$name} = CC::Test::json_decode($tx->res->body);
         return unless $tx->is_websocket;
         $open{$name} = $tx;
         $tx->on(message => sub { push @{ $got{$name} }, CC::Test::json_decode($_[1]) });
@@ -134,7 +135,8 @@ my ($cookie) = ($signed->{headers}{'set-cookie'} // '') =~ /^(cc_session=[^;]+)/
 ok($cookie, "a Northwind user signs in and has the session cookie");
 
 subscribe('a', { Authorization => "Bearer $token_a" });
-subscribe('b_cookie', { Cookie => $cookie // '' });
+subscribe('b_cookie', { Cookie => $cookie // '', Origin => "https://localhost:$port" });
+subscribe('b_elsewhere', { Cookie => $cookie // '', Origin => 'https://evil.example' });
 subscribe('b', { Authorization => "Bearer $token_b" });
 # Contoso's user asks for Northwind's channel every way a client could.
 subscribe('a_tricks', { Authorization => "Bearer $token_a",
@@ -147,14 +149,16 @@ subscribe('anonymous', {});
 subscribe('forged', { Authorization => 'Bearer not.a.token' });
 subscribe_eventsource($token_b);
 
-ok(run_loop_until(sub { keys %status >= 8 }, 15), 'every subscription got an answer');
+ok(run_loop_until(sub { keys %status >= 9 }, 15), 'every subscription got an answer');
 is($status{a}, 101, "Contoso's user subscribes over WebSocket");
 is($status{b}, 101, "Northwind's user subscribes over WebSocket");
 is($status{a_tricks}, 101, 'a subscription naming another channel in query and headers still opens');
 is($status{anonymous}, 401, 'a subscriber without credentials is refused with 401');
 is($status{forged}, 401, 'a subscriber with a forged token is refused with 401');
 is($status{es}, 200, "Northwind's user subscribes over EventSource too");
-is($status{b_cookie}, 101, "a Northwind user subscribes with the SPA's session cookie");
+is($status{b_cookie}, 101, "a Northwind user subscribes with the SPA's session cookie from our origin");
+is($status{b_elsewhere}, 403, '... but a page of another site riding on the cookie is refused with 403');
+is($refusal{b_elsewhere}{error}{code}, 'origin_refused', '... in JSON that says why');
 
 isnt($status{path}, 101, 'a channel named in the path is not a subscription');
 my $r;
