@@ -70,6 +70,28 @@ static const cc_key_t  cc_keys[] = {
     { "CC_PLATFORM_TENANT",     CC_KEY_STRING, CC_STR(platform_tenant), 0, 0 },
     { "CC_SESSION_KEYS",        CC_KEY_PATH,   CC_STR(session_keys), 0, 0 },
     { "CC_DEV_SIGN_IN",         CC_KEY_SWITCH, CC_NUM(dev_sign_in), 0, 0 },
+    { "CC_GRAPH_URL",           CC_KEY_STRING, CC_STR(graph_url), 0, 0 },
+    { "CC_CLIENT_ID",           CC_KEY_STRING, CC_STR(client_id), 0, 0 },
+    { "CC_CLIENT_SECRET_FILE",  CC_KEY_PATH,   CC_STR(client_secret_file),
+      0, 0 },
+    { "CC_GRAPH_TIMEOUT_MS",    CC_KEY_INT,    CC_NUM(graph_timeout_ms),
+      100, 60000 },
+    { "CC_AUTOPILOT_CHECK",     CC_KEY_SWITCH, CC_NUM(autopilot_check), 0, 0 },
+    { "CC_BLOB_URL",            CC_KEY_STRING, CC_STR(blob_url), 0, 0 },
+    { "CC_BLOB_ACCOUNT",        CC_KEY_STRING, CC_STR(blob_account), 0, 0 },
+    { "CC_BLOB_KEY_FILE",       CC_KEY_PATH,   CC_STR(blob_key_file), 0, 0 },
+    { "CC_BLOB_CONTAINER",      CC_KEY_STRING, CC_STR(blob_container), 0, 0 },
+    { "CC_DIAG_URL_MINUTES",    CC_KEY_INT,    CC_NUM(diag_url_minutes),
+      1, 15 },
+    { "CC_PERIODIC_JOBS",       CC_KEY_SWITCH, CC_NUM(periodic_jobs), 0, 0 },
+    { "CC_RETENTION_INTERVAL_SECONDS", CC_KEY_INT,
+      CC_NUM(retention_interval_seconds), 0, 604800 },
+    { "CC_PARTITION_INTERVAL_SECONDS", CC_KEY_INT,
+      CC_NUM(partition_interval_seconds), 0, 604800 },
+    { "CC_RETENTION_BATCH_SIZE", CC_KEY_INT,   CC_NUM(retention_batch_size),
+      1, 10000 },
+    { "CC_SWEEP_INTERVAL_SECONDS", CC_KEY_INT,
+      CC_NUM(sweep_interval_seconds), 0, 86400 },
 };
 
 #define CC_NKEYS  (sizeof(cc_keys) / sizeof(cc_keys[0]))
@@ -223,6 +245,16 @@ cc_config_defaults(cc_config_t *cfg)
     cfg->registry_poll_ms = 2000;
     cfg->jwks_refresh_seconds = 86400;
     cfg->jwks_min_refresh_seconds = 300;
+    strcpy(cfg->graph_url, "https://graph.microsoft.com");
+    cfg->graph_timeout_ms = 10000;
+    cfg->autopilot_check = 1;
+    strcpy(cfg->blob_container, "diagnostics");
+    cfg->diag_url_minutes = 10;
+    cfg->periodic_jobs = 1;
+    cfg->retention_interval_seconds = 3600;
+    cfg->partition_interval_seconds = 86400;
+    cfg->retention_batch_size = 500;
+    cfg->sweep_interval_seconds = 600;
 
     if (gethostname(host, sizeof(host)) != 0) {
         strcpy(host, "localhost");

@@ -70,6 +70,63 @@
  *                               sign-in lands.  Never in production.
  *                               Default off.
  *
+ * The platform app's Graph access (cc-ingest's Autopilot check; see
+ * workers/cc-ingest/ingest_autopilot.h):
+ *
+ *   CC_GRAPH_URL                base URL of Microsoft Graph (default
+ *                               https://graph.microsoft.com; the
+ *                               simulator's URL in tests).  https:// only.
+ *                               Tokens still ask for
+ *                               https://graph.microsoft.com/.default.
+ *   CC_CLIENT_ID                the platform app's client id.
+ *   CC_CLIENT_SECRET_FILE       a file whose first line is its secret
+ *                               (client credentials at CC_LOGIN_URL); one
+ *                               that cannot be read stops cc-ingest.
+ *                               Without both, a tenant with
+ *                               autopilot_check on gets 503 for every
+ *                               device, and /healthz says why.
+ *   CC_GRAPH_TIMEOUT_MS         limit of one token or Graph request
+ *                               (default 10000, 100..60000).
+ *   CC_AUTOPILOT_CHECK          on | off (default on).  off: no device's
+ *                               Autopilot registration is checked,
+ *                               whatever its tenant's autopilot_check
+ *                               says; for development and for tests
+ *                               without Graph.  Never in production.
+ *
+ * Diagnostics uploads (cc-ingest; see workers/cc-ingest/ingest_upload.h):
+ *
+ *   CC_BLOB_URL                 the storage account's blob endpoint, e.g.
+ *                               https://{account}.blob.core.windows.net or
+ *                               Azurite's http://127.0.0.1:PORT/
+ *                               devstoreaccount1.  Unset: upload-url
+ *                               answers 503.
+ *   CC_BLOB_ACCOUNT             the storage account's name.
+ *   CC_BLOB_KEY_FILE            a file holding the account key in base64.
+ *   CC_BLOB_CONTAINER           the container (default diagnostics),
+ *                               created at start-up when missing.
+ *   CC_DIAG_URL_MINUTES         how long an upload URL lasts (default 10,
+ *                               1..15).
+ *
+ * Periodic jobs and retention (cc-worker; see workers/cc-worker/
+ * worker_periodic.h and retention_purge.h):
+ *
+ *   CC_PERIODIC_JOBS            on | off (default on): whether this worker
+ *                               enqueues the periodic jobs.  With several
+ *                               workers each job still runs once per
+ *                               interval.  The test harness turns it off.
+ *   CC_RETENTION_INTERVAL_SECONDS  how often expired sessions are purged
+ *                               (default 3600, 0..604800; 0 = never).
+ *   CC_PARTITION_INTERVAL_SECONDS  how often event partitions are created
+ *                               ahead and old ones dropped (default 86400,
+ *                               0..604800; 0 = never).
+ *   CC_RETENTION_BATCH_SIZE     sessions deleted per purge transaction
+ *                               (default 500, 1..10000).
+ *   CC_SWEEP_INTERVAL_SECONDS  how often enrollment sessions are swept:
+ *                               silent ones marked Stalled, old ones
+ *                               classified (workers/cc-worker/
+ *                               sweep_sessions.h; default 600, 0..86400;
+ *                               0 = never).
+ *
  * Invalid values are reported with the key's name; main() then exits 2.
  */
 
@@ -105,6 +162,21 @@ typedef struct cc_config {
     char    platform_tenant[CC_CONFIG_STR_LEN];
     char    session_keys[CC_CONFIG_STR_LEN];
     int     dev_sign_in;
+    char    graph_url[CC_CONFIG_STR_LEN];
+    char    client_id[CC_CONFIG_STR_LEN];
+    char    client_secret_file[CC_CONFIG_STR_LEN];
+    int     graph_timeout_ms;
+    int     autopilot_check;
+    char    blob_url[CC_CONFIG_STR_LEN];
+    char    blob_account[CC_CONFIG_STR_LEN];
+    char    blob_key_file[CC_CONFIG_STR_LEN];
+    char    blob_container[64];
+    int     diag_url_minutes;
+    int     periodic_jobs;
+    int     retention_interval_seconds;
+    int     partition_interval_seconds;
+    int     retention_batch_size;
+    int     sweep_interval_seconds;
 } cc_config_t;
 
 /* Fills cfg with the defaults documented above. */
