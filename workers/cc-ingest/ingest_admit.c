@@ -5,9 +5,12 @@
  * needs the database or Microsoft Graph.
  */
 
+#include <string.h>
+
 #include "cc_identity.h"
 #include "ingest_admit.h"
 #include "ingest_app.h"
+#include "ingest_gate.h"
 
 
 void
@@ -37,5 +40,31 @@ ingest_admit(const cc_request_t *req, cc_reply_t *rep)
                       "a valid Intune device certificate is required");
         return 0;
     }
-    return 1;
+    /* A bootstrap token stands for the device checks: once nginx has
+     * judged it, the rest is skipped (agent-protocol.md 3 step 3). */
+    if (ingest_admitted_by_bootstrap(req)) {
+        return 1;
+    }
+    /* Hardware allow-list, then Autopilot registration (ingest_gate.h). */
+    return ingest_gate_admit(req, rep);
+}
+
+
+int
+ingest_admitted_by_bootstrap(const cc_request_t *req)
+{
+    const char  *method;
+
+    method = cc_request_header(req, "X-CC-Auth-Method");
+    return method != NULL && strcmp(method, "bootstrap") == 0;
+}
+
+
+int
+ingest_validated_by(const cc_request_t *req)
+{
+    if (ingest_admitted_by_bootstrap(req)) {
+        return INGEST_VALIDATED_BY_BOOTSTRAP;
+    }
+    return ingest_gate_validated_by(req);
 }

@@ -24,4 +24,21 @@ void ingest_refuse(cc_reply_t *rep, int status, const char *code,
  */
 int ingest_admit(const cc_request_t *req, cc_reply_t *rep);
 
+/* The protocol's ValidatorType for a device admitted by a token. */
+#define INGEST_VALIDATED_BY_BOOTSTRAP  4
+
+/*
+ * True when nginx admitted the request by a bootstrap token
+ * (X-CC-Auth-Method: bootstrap) rather than a device certificate.  nginx
+ * then derived the device id from the tenant and the serial number
+ * (lib/cc_bootstrap.h), so X-CC-Device is as stable as a certificate's.
+ */
+int ingest_admitted_by_bootstrap(const cc_request_t *req);
+
+/*
+ * register-session's validatedBy: 4 (Bootstrap) for a token, otherwise
+ * what the device checks established (ingest_gate_validated_by).
+ */
+int ingest_validated_by(const cc_request_t *req);
+
 #endif /* INGEST_ADMIT_H */

@@ -29,6 +29,8 @@
 #include "ingest_app.h"
 #include "ingest_batch.h"
 #include "ingest_gzip.h"
+#include "ingest_live.h"
+#include "ingest_state.h"
 
 #define INGEST_TEXT_MAX  "256"      /* cap on header-sourced device facts */
 
@@ -45,6 +47,13 @@ static cc_db_pool_t *
 app_pool(const cc_request_t *req)
 {
     return ((const ingest_app_t *) req->app)->pool;
+}
+
+
+static ingest_live_t *
+app_live(const cc_request_t *req)
+{
+    return ((const ingest_app_t *) req->app)->live;
 }
 
 
@@ -96,6 +105,7 @@ typedef struct {
     const char  *agent_version;
     char        *os;            /* JSON text */
     char         registered_at[40];
+    int          created;       /* this registration inserted the session */
 } registration_t;
 
 
@@ -158,7 +168,7 @@ store_registration(PGconn *conn, void *arg)
         "    os = EXCLUDED.os, agent_version = EXCLUDED.agent_version,"
         "    updated_at = now() "
         "WHERE s.device_id = EXCLUDED.device_id "
-        "RETURNING " INGEST_ISO_UTC("s.started_at"),
+        "RETURNING " INGEST_ISO_UTC("s.started_at") ", s.xmax = 0",
         5, params);
     rc = 0;
     if (!cc_db_result_ok(res)) {
@@ -168,6 +178,8 @@ store_registration(PGconn *conn, void *arg)
     } else {
         snprintf(r->registered_at, sizeof(r->registered_at), "%s",
                  PQgetvalue(res, 0, 0));
+        /* xmax is 0 on a row this statement inserted, not updated. */
+        r->created = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
     }
     PQclear(res);
     return rc;
@@ -257,9 +269,14 @@ ingest_register_session(cc_request_t *req, cc_reply_t *rep)
     cc_log_fields(CC_LOG_INFO, "session registered",
                   json_pack("{s:s,s:s,s:s}", "tenant", req->identity.tenant,
                             "device", r.device, "session", r.session));
+    if (r.created) {
+        ingest_live_session_registered(app_live(req), req->identity.tenant,
+                                       r.session, r.device);
+    }
     cc_reply_json(rep, 200, json_pack("{s:s,s:b,s:s,s:s,s:i}",
         "sessionId", r.session, "success", 1, "message", "registered",
-        "registeredAt", r.registered_at, "validatedBy", 0));
+        "registeredAt", r.registered_at,
+        "validatedBy", ingest_validated_by(req)));
 }
 
 
@@ -271,6 +288,7 @@ typedef struct {
     char                *rows;      /* b->events as JSON text */
     char                *trace;     /* b->trace as JSON text */
     char                 max_item[24];
+    ingest_state_change_t  change;  /* what the batch did to its session */
 } telemetry_t;
 
 
@@ -361,60 +379,6 @@ store_trace(PGconn *conn, const char *session, const char *rows)
 }
 
 
-/*
- * Moves the session on from this batch's events, by the first rule of
- * agent-protocol.md 9 that matches (enrollment_complete, then
- * enrollment_failed, then esp_failure), takes the last phase the batch
- * declared, and the replay watermark.  Applying a retried batch again sets
- * the same values.
- */
-static int
-update_session(PGconn *conn, const telemetry_t *t)
-{
-    const char  *params[3];
-
-    params[0] = t->batch->session;
-    params[1] = t->max_item;
-    params[2] = t->rows;
-    return cc_db_command(conn,
-        "WITH b AS ("
-        "    SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(sequence bigint,"
-        "           event_time timestamptz, event_type text, phase integer,"
-        "           message text, data jsonb)), "
-        "terminal AS ("
-        "    SELECT event_type, event_time,"
-        "           CASE event_type WHEN 'enrollment_complete'"
-        "                THEN 'Succeeded' ELSE 'Failed' END AS status,"
-        "           left(coalesce(message, '')"
-        "                || coalesce(' (' || (data ->> 'errorCode') || ')',"
-        "                            ''), 500) AS reason "
-        "      FROM b "
-        "     WHERE event_type IN ('enrollment_complete',"
-        "                          'enrollment_failed', 'esp_failure') "
-        "     ORDER BY array_position(ARRAY['enrollment_complete',"
-        "              'enrollment_failed', 'esp_failure'], event_type),"
-        "              sequence "
-        "     LIMIT 1), "
-        "declared AS ("
-        "    SELECT phase FROM b "
-        "     WHERE event_type IN ('esp_phase_changed', 'phase_transition')"
-        "       AND phase >= 0 "
-        "     ORDER BY sequence DESC LIMIT 1) "
-        "UPDATE enrollment_sessions s SET "
-        "    last_item_id = greatest(s.last_item_id, $2::bigint),"
-        "    updated_at = now(),"
-        "    phase = coalesce((SELECT phase FROM declared), s.phase),"
-        "    status = coalesce((SELECT status FROM terminal), s.status),"
-        "    completed_at = coalesce((SELECT event_time FROM terminal),"
-        "                            s.completed_at),"
-        "    outcome = coalesce((SELECT CASE status WHEN 'Succeeded'"
-        "                        THEN status ELSE reason END FROM terminal),"
-        "                       s.outcome) "
-        " WHERE s.session_id = $1::uuid",
-        3, params);
-}
-
-
 static int
 store_batch(PGconn *conn, void *arg)
 {
@@ -438,7 +402,11 @@ store_batch(PGconn *conn, void *arg)
     {
         return INGEST_TX_FAILED;
     }
-    return update_session(conn, t) == 0 ? 0 : INGEST_TX_FAILED;
+    /* The session's state moves in this same transaction, so a batch
+     * that fails changes nothing (ingest_state.h). */
+    return ingest_state_apply(conn, t->batch->session, t->batch->events,
+                              t->max_item, &t->change) == 0
+           ? 0 : INGEST_TX_FAILED;
 }
 
 
@@ -558,8 +526,11 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
         ingest_refuse(rep, 503, "unavailable",
                       "the batch could not be stored; try again shortly");
     } else {
-        /* Only now, after COMMIT, may the agent drop the batch. */
+        /* Only now, after COMMIT, may the agent drop the batch, and may
+         * the live view hear of it. */
         acknowledge(rep, &b);
+        ingest_live_batch_stored(app_live(req), req->identity.tenant,
+                                 b.session, &t.change);
     }
     ingest_batch_free(&b);
 }

@@ -10,10 +10,16 @@
 
 #include "cc_config.h"
 #include "cc_db.h"
+#include "ingest_upload.h"
+#include "ingest_live.h"
+#include "ingest_autopilot.h"
 
 typedef struct ingest_app_s {
     cc_db_pool_t       *pool;           /* NULL without a database */
     const cc_config_t  *cfg;
+    const ingest_upload_t *upload;      /* NULL: no blob storage */
+    ingest_live_t      *live;           /* NULL: no live view publishing */
+    ingest_autopilot_t *autopilot;      /* the Autopilot lookup and cache */
 } ingest_app_t;
 
 #endif /* INGEST_APP_H */
