@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "job_noop.h"
+#include "retention_partitions.h"
+#include "retention_purge.h"
+#include "sweep_sessions.h"
 #include "worker_handlers.h"
 
 
@@ -16,6 +19,9 @@ static const struct {
     worker_handler_pt   handler;
 } worker_handlers[] = {
     { "noop", job_noop_run },
+    { "retention.purge", retention_purge_run },
+    { "retention.partitions", retention_partitions_run },
+    { SWEEP_SESSIONS_KIND, sweep_sessions_run },
 };
 
 

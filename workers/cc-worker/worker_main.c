@@ -14,15 +14,18 @@
 #include "cc_metrics.h"
 #include "cc_service.h"
 #include "cc_signal.h"
+#include "retention_partitions.h"
+#include "retention_purge.h"
 #include "sync_registry.h"
+#include "worker_periodic.h"
 #include "worker_runner.h"
 
 
 #define WORKER_DRAIN_MS  5000
 
-/* The runner's connection, the heartbeat's, and one spare for the claim
- * loop's next-ready query while a /metrics scrape holds none. */
-#define WORKER_MIN_POOL  2
+/* The runner's connection, the heartbeat's, and one for the retention
+ * purge's batches (the periodic-jobs thread takes one for a moment). */
+#define WORKER_MIN_POOL  3
 
 
 /* /healthz also tells operators how the registry sync is doing. */
@@ -42,6 +45,7 @@ main(int argc, char **argv)
     cc_db_pool_t      *pool;
     worker_runner_t    runner;
     sync_registry_t   *sync;
+    worker_periodic_t *periodic;
 
     cc_service_init(&cfg, "cc-worker", CC_CONFIG_NEED_DATABASE, argc, argv);
     if (cfg.db_pool_size < WORKER_MIN_POOL) {
@@ -69,6 +73,17 @@ main(int argc, char **argv)
     cc_metrics_add_collector(cc_db_pool_collect, pool);
     cc_metrics_add_collector(worker_runner_collect, &runner);
     cc_metrics_add_collector(sync_registry_collect, sync);
+    cc_metrics_add_collector(retention_purge_collect, NULL);
+    cc_metrics_add_collector(retention_partitions_collect, NULL);
+    retention_purge_setup(pool, cfg.retention_batch_size);
+    periodic = worker_periodic_start(&cfg, pool);
+    if (periodic == NULL) {
+        sync_registry_stop(sync);
+        worker_runner_close(&runner);
+        cc_db_pool_destroy(pool);
+        return 1;
+    }
+    cc_metrics_add_collector(worker_periodic_collect, periodic);
 
     http = (cc_http_config_t) {
         .svc = "cc-worker",
@@ -83,6 +98,7 @@ main(int argc, char **argv)
     };
     srv = cc_http_start(&http);
     if (srv == NULL) {
+        worker_periodic_stop(periodic);
         sync_registry_stop(sync);
         worker_runner_close(&runner);
         cc_db_pool_destroy(pool);
@@ -96,6 +112,7 @@ main(int argc, char **argv)
     worker_runner_loop(&runner);
 
     cc_log(CC_LOG_INFO, "stopping");
+    worker_periodic_stop(periodic);
     cc_http_stop(srv, WORKER_DRAIN_MS);
     sync_registry_stop(sync);
     worker_runner_close(&runner);
