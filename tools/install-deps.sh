@@ -19,6 +19,7 @@ build_packages=(
 )
 runtime_packages=(
     nginx libnginx-mod-nchan libjansson4 libpq5 libcurl4 libmicrohttpd12
+    libpcre2-8-0 zlib1g
     postgresql-client-15 perl openssl ca-certificates
 )
 dev_packages=(

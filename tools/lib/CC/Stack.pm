@@ -12,6 +12,8 @@ use warnings;
 use Cwd qw(abs_path);
 use Errno qw(EINTR);
 use File::Basename qw(dirname);
+use Fcntl qw(:flock);
+use File::Copy qw(copy);
 use File::Path qw(make_path);
 use IO::Socket::INET;
 use IO::Socket::UNIX;
@@ -101,13 +103,33 @@ sub session_keys {
     return $file;
 }
 
+# The certificates are shared by every test of a build, so each is kept
+# under a name made of everything it was made from: two tests that use the
+# same device id with another tenant or other dates get certificates of
+# their own.  dev-certs writes devices/DEVICE.pem, so making one is done
+# under a lock and copied to its own name at once.
 sub device_cert {
     my ($self, $device, $tenant, @rest) = @_;
     my $certs = $self->certs;
-    my $pem = "$certs/devices/$device.pem";
-    _run("$TOP/tools/dev-certs", 'device', $certs, $device, $tenant, @rest)
-        unless -f $pem && !@rest;
-    return ($pem, "$certs/devices/$device.key");
+    my $name = join '-', $device, $tenant, @rest;
+    $name =~ s/[^A-Za-z0-9_.-]/_/g;
+    my ($pem, $key) = map { "$certs/devices/$name.$_" } qw(pem key);
+    return ($pem, $key) if -f $pem && -f $key;
+
+    make_path("$certs/devices");
+    open my $lock, '>', "$certs/devices/.lock" or die "device cert lock: $!\n";
+    flock $lock, LOCK_EX or die "device cert lock: $!\n";
+    unless (-f $pem && -f $key) {
+        _run("$TOP/tools/dev-certs", 'device', $certs, $device, $tenant, @rest);
+        for my $ext (qw(key pem)) {
+            copy("$certs/devices/$device.$ext", "$certs/devices/$name.$ext.tmp")
+                or die "copy device cert: $!\n";
+            rename "$certs/devices/$name.$ext.tmp", "$certs/devices/$name.$ext"
+                or die "rename device cert: $!\n";
+        }
+    }
+    close $lock;
+    return ($pem, $key);
 }
 
 # --- processes -------------------------------------------------------------
@@ -301,6 +323,12 @@ sub start_worker {
         CC_WORKER_ID     => $name,
         CC_WORKER_SOCKET => $self->socket_path('cc-worker'),
         CC_INGEST_SOCKET => $self->socket_path('cc-ingest'),
+        # Periodic jobs would add rows to the queue that tests count;
+        # the tests of periodic jobs turn them on.
+        CC_PERIODIC_JOBS => 'off',
+        # Without a Graph to ask, every agent request would get 503; the
+        # tests of the Autopilot check (t/ingest/gate.t) turn it on.
+        CC_AUTOPILOT_CHECK => 'off',
         %{ $self->{worker_env} // {} },
         %{ $opt{env} // {} },
     );
@@ -442,6 +470,14 @@ sub reload_nginx {
 
 # --- Azurite (Blob storage) -------------------------------------------------
 
+# Azurite's well-known development account (public, not a secret).
+our $AZURITE_ACCOUNT = 'devstoreaccount1';
+our $AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+# Starts Azurite and returns its blob endpoint.  Workers started afterwards
+# get it as their blob storage (CC_BLOB_URL, CC_BLOB_ACCOUNT and a
+# CC_BLOB_KEY_FILE written here), so cc-ingest signs diagnostics upload
+# URLs that Azurite checks.
 sub start_azurite {
     my ($self) = @_;
     my $bin = "$TOP/tools/node_modules/.bin/azurite-blob";
@@ -457,7 +493,15 @@ sub start_azurite {
         my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
         return $s ? (close($s), 1) : 0;
     });
-    return "http://127.0.0.1:$port/devstoreaccount1";
+    my $url = "http://127.0.0.1:$port/$AZURITE_ACCOUNT";
+    my $key_file = "$self->{dir}/azurite.key";
+    open my $fh, '>', $key_file or die "$key_file: $!\n";
+    print $fh "$AZURITE_KEY\n";
+    close $fh;
+    $self->{worker_env}{CC_BLOB_URL} = $url;
+    $self->{worker_env}{CC_BLOB_ACCOUNT} = $AZURITE_ACCOUNT;
+    $self->{worker_env}{CC_BLOB_KEY_FILE} = $key_file;
+    return $url;
 }
 
 1;
