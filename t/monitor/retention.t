@@ -113,6 +113,16 @@ $t->sql("INSERT INTO jobs (kind, idempotency_key, state, finished_at) VALUES"
       . " ('noop', 'periodic:noop:2', 'succeeded', now() - interval '1 day'),"
       . " ('noop', 'order-1', 'succeeded', now() - interval '40 days')");
 
+# Devices last seen 20 days ago without any session: past A's retention
+# (gone, unless blocked), within B's (kept).
+my ($gone, $blocked) = ('e0e0e0e0-0000-4000-8000-0000000000e1',
+                        'e0e0e0e0-0000-4000-8000-0000000000e2');
+$t->sql("INSERT INTO devices (tenant_id, device_id, serial_number, last_seen)"
+      . " VALUES ('$a', '$gone', 'SERIAL-GONE', now() - interval '20 days'),"
+      . " ('$a', '$blocked', 'SERIAL-BLOCKED', now() - interval '20 days'),"
+      . " ('$b', '$gone', 'SERIAL-KEPT', now() - interval '20 days');"
+      . " INSERT INTO device_blocks (tenant_id, device_id) VALUES ('$a', '$blocked')");
+
 is($t->sql_as_app(undef, "SELECT string_agg(tenant_id || ':' || retention_days, ',')"
                        . " FROM cc_retention_due_tenants()"),
    "$a:7,$b:90", 'the due tenants are those with expired sessions, with their retention');
@@ -130,6 +140,13 @@ my %per = map { $_->{tenant} => $_ } @{ $r->{per_tenant} // [] };
 is($per{$b}{batches}, 3, 'tenant B took three batches of at most 50 sessions');
 is($per{$b}{sessions}, 120, '... for its 120 expired sessions');
 is($per{$a}{batches}, 1, 'tenant A took one batch');
+is($per{$a}{devices}, 1, "A's device past retention without a session is purged");
+is($t->sql("SELECT string_agg(tenant_id || ':' || serial_number, ',' ORDER BY tenant_id, serial_number)"
+         . " FROM devices WHERE device_id IN ('$gone', '$blocked')"),
+   "$a:SERIAL-BLOCKED,$b:SERIAL-KEPT",
+   "... while a blocked one, and B's within its retention, keep their rows");
+is($t->sql("SELECT count(*) FROM devices WHERE device_id = '$device'"), 3,
+   'a device seen recently stays in every tenant');
 is($per{$a}{retention_days}, 7, "the result names each tenant's retention");
 
 is($per{$a}{errors}, 1, "the agent errors of A's purged sessions go with them");
@@ -151,7 +168,8 @@ is(rows_of('a-done', 1), '1/4/4/2', 'a session completed within the retention is
 is(rows_of('b-old', 120), '0/0/0/0', "B's sessions older than 90 days are gone with all their rows");
 is(rows_of('b-new', 2), '2/8/8/4', "B's 10-day-old sessions are kept under the default 90 days");
 is(rows_of('c-new', 2), '2/8/8/4', 'a tenant with nothing expired is untouched');
-is($t->sql("SELECT count(*) FROM devices"), 3, 'devices are not purged with their sessions');
+is($t->sql("SELECT count(*) FROM devices"), 5,
+   'devices that still have sessions, or were seen within retention, stay');
 
 is($t->sql("SELECT string_agg(tenant_id || ':' || (detail->>'sessions'), ',' ORDER BY tenant_id)"
          . " FROM audit_log WHERE action = 'retention.purge'"),

@@ -1,7 +1,8 @@
 /*
- * The retention purge: for each tenant with expired sessions, batches of
- * cc_retention_purge_batch() in short transactions of their own, then one
- * audit row and one log line with the counts.
+ * The retention purge: for each tenant with expired sessions (or devices
+ * left without any), batches of cc_retention_purge_batch() in short
+ * transactions of their own, then one audit row and one log line with the
+ * counts.
  */
 
 #include <pthread.h>
@@ -27,6 +28,7 @@ typedef struct {
     long long  trace;
     long long  sequences;
     long long  errors;          /* agent_errors of the sessions */
+    long long  devices;         /* devices left without a session */
     long long  reports;         /* agent reports past retention by age */
     long long  jobs;            /* finished periodic jobs */
 } retention_counts_t;
@@ -38,7 +40,7 @@ static struct {
     pthread_mutex_t      lock;
     retention_counts_t   total;
 } retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER,
-                { 0, 0, 0, 0, 0, 0, 0, 0 } };
+                { 0, 0, 0, 0, 0, 0, 0, 0, 0 } };
 
 
 void
@@ -72,7 +74,7 @@ purge_one_batch(PGconn *conn, const char *tenant, retention_counts_t *c,
     snprintf(limit, sizeof(limit), "%d", retention.batch_size);
     params[0] = limit;
     res = cc_db_query(conn, "SELECT sessions, events, trace, sequences,"
-                            "       errors, more"
+                            "       errors, devices, more"
                             "  FROM cc_retention_purge_batch($1::integer)",
                       1, params);
     ok = cc_db_result_ok(res) && PQntuples(res) == 1;
@@ -82,7 +84,8 @@ purge_one_batch(PGconn *conn, const char *tenant, retention_counts_t *c,
         c->trace += column_ll(res, 2);
         c->sequences += column_ll(res, 3);
         c->errors += column_ll(res, 4);
-        *more = (PQgetvalue(res, 0, 5)[0] == 't');
+        c->devices += column_ll(res, 5);
+        *more = (PQgetvalue(res, 0, 6)[0] == 't');
     }
     PQclear(res);
 
@@ -121,13 +124,14 @@ purge_tenant(worker_run_t *run, PGconn *conn, const char *tenant,
 static json_t *
 counts_json(const retention_counts_t *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
                      "batches", (json_int_t) c->batches,
                      "sessions", (json_int_t) c->sessions,
                      "events", (json_int_t) c->events,
                      "trace", (json_int_t) c->trace,
                      "sequences", (json_int_t) c->sequences,
-                     "errors", (json_int_t) c->errors);
+                     "errors", (json_int_t) c->errors,
+                     "devices", (json_int_t) c->devices);
 }
 
 
@@ -172,6 +176,7 @@ add_counts(retention_counts_t *to, const retention_counts_t *c)
     to->trace += c->trace;
     to->sequences += c->sequences;
     to->errors += c->errors;
+    to->devices += c->devices;
     to->reports += c->reports;
     to->jobs += c->jobs;
 }
@@ -347,11 +352,12 @@ retention_purge_collect(FILE *out, void *unused)
             "cc_retention_purged_total{what=\"trace\"} %lld\n"
             "cc_retention_purged_total{what=\"sequences\"} %lld\n"
             "cc_retention_purged_total{what=\"agent_errors\"} %lld\n"
+            "cc_retention_purged_total{what=\"devices\"} %lld\n"
             "cc_retention_purged_total{what=\"agent_reports\"} %lld\n"
             "# HELP cc_retention_batches_total Purge transactions "
             "committed.\n"
             "# TYPE cc_retention_batches_total counter\n"
             "cc_retention_batches_total %lld\n",
             t.sessions, t.events, t.trace, t.sequences, t.errors,
-            t.reports, t.batches);
+            t.devices, t.reports, t.batches);
 }
