@@ -199,6 +199,9 @@ is("$r->{status} $r->{json}{error}{code}", '404 device_not_found',
 
 # --- delete a session --------------------------------------------------
 
+$t->sql("INSERT INTO agent_errors (tenant_id, device_id, session_id, error_type)"
+      . " SELECT tenant_id, device_id, session_id, 1 FROM enrollment_sessions"
+      . " WHERE session_id IN ('$s1', '$s2')");
 $r = call(operator => DELETE => "$api/sessions/$s2");
 is($r->{status}, 204, 'an Operator deletes a session');
 is($t->sql("SELECT count(*) FROM enrollment_sessions WHERE session_id = '$s2'"), 0, '... its row is gone');
@@ -206,6 +209,10 @@ is($t->sql("SELECT count(*) FROM events WHERE session_id = '$s2'"), 0, '... its 
 is($t->sql("SELECT count(*) FROM event_sequences WHERE session_id = '$s2'"), 0,
    '... its sequence numbers are gone');
 is($t->sql("SELECT count(*) FROM session_trace WHERE session_id = '$s2'"), 0, '... its trace is gone');
+is($t->sql("SELECT count(*) FROM agent_errors WHERE session_id = '$s2'"), 0,
+   "... the agent's error reports about it are gone");
+is($t->sql("SELECT count(*) FROM agent_errors WHERE session_id = '$s1'"), 1,
+   "... another session's are kept");
 is($t->sql("SELECT count(*) FROM events WHERE session_id = '$s1'"), 5, '... other sessions keep theirs');
 is($t->sql("SELECT actor || ' ' || target || ' ' || (detail->>'events') FROM audit_log "
            . "WHERE action = 'session.deleted' AND tenant_id = '$contoso'"),

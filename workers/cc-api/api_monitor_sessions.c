@@ -97,9 +97,13 @@ static const char  get_sql[] =
     "  JOIN devices d USING (tenant_id, device_id)"
     " WHERE s.tenant_id = cc_current_tenant() AND s.session_id = $1::uuid";
 
-/* Events have no foreign key (partitioned); trace and sequences cascade. */
+/* Events have no foreign key (partitioned), nor have the agent's error
+ * reports (sql/011 deletes those of a session); trace and sequences
+ * cascade. */
 static const char  delete_sql[] =
-    "WITH gone_events AS ("
+    "WITH gone_errors AS ("
+    "  SELECT cc_retention_purge_session_errors(ARRAY[$1::uuid]) AS n), "
+    "gone_events AS ("
     "  DELETE FROM events"
     "   WHERE tenant_id = cc_current_tenant() AND session_id = $1::uuid"
     "  RETURNING 1), "
@@ -109,7 +113,8 @@ static const char  delete_sql[] =
     "  RETURNING session_id, device_id) "
     "SELECT json_build_object('sessionId', g.session_id,"
     "                         'deviceId', g.device_id,"
-    "                         'events', (SELECT count(*) FROM gone_events))"
+    "                         'events', (SELECT count(*) FROM gone_events),"
+    "                         'errors', (SELECT n FROM gone_errors))"
     "  FROM gone g";
 
 
