@@ -50,7 +50,7 @@ app_pool(const cc_request_t *req)
 }
 
 
-static ingest_live_t *
+static cc_live_t *
 app_live(const cc_request_t *req)
 {
     return ((const ingest_app_t *) req->app)->live;

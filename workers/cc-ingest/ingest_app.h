@@ -18,7 +18,7 @@ typedef struct ingest_app_s {
     cc_db_pool_t       *pool;           /* NULL without a database */
     const cc_config_t  *cfg;
     const ingest_upload_t *upload;      /* NULL: no blob storage */
-    ingest_live_t      *live;           /* NULL: no live view publishing */
+    cc_live_t      *live;           /* NULL: no live view publishing */
     ingest_autopilot_t *autopilot;      /* the Autopilot lookup and cache */
 } ingest_app_t;
 

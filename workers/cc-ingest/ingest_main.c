@@ -26,7 +26,7 @@
 #define INGEST_DRAIN_MS  10000
 
 /* A live-view message waits at most this long for nginx: the agent's
- * acknowledgement waits for it (ingest_live.h). */
+ * acknowledgement waits for it (cc_live.h). */
 #define INGEST_LIVE_TIMEOUT_MS  250
 
 static const cc_route_t  ingest_routes[] = {
@@ -86,11 +86,11 @@ main(int argc, char **argv)
         .cfg = &cfg,
         .upload = uploads ? &upload : NULL,
         .autopilot = autopilot,
-        .live = ingest_live_create(cfg.nginx_control_socket,
+        .live = cc_live_create(cfg.nginx_control_socket,
                                    INGEST_LIVE_TIMEOUT_MS),
     };
     if (app.live != NULL) {
-        cc_metrics_add_collector(ingest_live_collect, app.live);
+        cc_metrics_add_collector(cc_live_collect, app.live);
     }
 
     http = (cc_http_config_t) {
@@ -107,7 +107,7 @@ main(int argc, char **argv)
     };
     srv = cc_http_start(&http);
     if (srv == NULL) {
-        ingest_live_destroy(app.live);
+        cc_live_destroy(app.live);
         ingest_autopilot_destroy(autopilot);
         cc_db_pool_destroy(pool);
         ingest_upload_forget(&upload);
@@ -117,7 +117,7 @@ main(int argc, char **argv)
     cc_signal_wait();
     cc_log(CC_LOG_INFO, "stopping");
     cc_http_stop(srv, INGEST_DRAIN_MS);
-    ingest_live_destroy(app.live);
+    cc_live_destroy(app.live);
     ingest_autopilot_destroy(autopilot);
     cc_db_pool_destroy(pool);
     ingest_upload_forget(&upload);

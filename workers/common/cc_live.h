@@ -1,0 +1,37 @@
+/*
+ * The live view's publisher (DESIGN.md rule 10): after a transaction has
+ * committed, a worker tells the tenant's nchan channel what happened
+ * through the internal publisher location on nginx's control socket.
+ *
+ * Publishing never fails the work it reports: each message gets a short
+ * timeout, and a message that is not delivered is counted (/metrics) and
+ * logged at debug, nothing more.  Messages carry ids, statuses and types,
+ * never anything personal.
+ */
+
+#ifndef CC_LIVE_H
+#define CC_LIVE_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+typedef struct cc_live cc_live_t;
+
+/*
+ * A publisher to nginx's unix socket at socket_path, each message given
+ * at most timeout_ms.  NULL when socket_path is empty (publishing off) or
+ * out of memory; every function below accepts NULL and does nothing.
+ * Calls curl_global_init(): create it before any thread runs.
+ */
+cc_live_t *cc_live_create(const char *socket_path, int timeout_ms);
+
+void cc_live_destroy(cc_live_t *live);
+
+/* Sends msg (consumed, may be NULL) to tenant's channel. */
+void cc_live_publish(cc_live_t *live, const char *tenant, json_t *msg);
+
+/* Metrics collector (cc_metrics_add_collector): messages sent and lost. */
+void cc_live_collect(FILE *out, void *arg);
+
+#endif /* CC_LIVE_H */
