@@ -247,6 +247,24 @@ run_loop_until(sub { defined $status{late} }, 10);
 run_loop_until(sub { @{ $got{late} } > 0 }, 1);
 is(scalar @{ $got{late} }, 0, 'a late subscriber is not sent the messages published before it came');
 
+# --- the sweep's changes ------------------------------------------------------------
+
+# A Contoso session silent for three hours: cc-worker's sweep marks it
+# Stalled, and tells Contoso's channel once its job has committed.
+my $silent = '5e6f7081-92a3-44b5-86c7-e8f90a1b2c3d';
+$t->sql("INSERT INTO enrollment_sessions (tenant_id, session_id, device_id, started_at,"
+      . " updated_at, last_progress_at) VALUES ('$contoso', '$silent', '$device{$contoso}',"
+      . " now() - interval '3 hours', now() - interval '3 hours', now() - interval '3 hours')");
+$_ = [] for values %got;
+$t->sql_as_app(undef, "SELECT cc_job_enqueue('sessions.sweep', '{}')");
+ok(run_loop_until(sub { @{ $got{a} } >= 1 }, 10), "Contoso's subscriber hears from the sweep");
+run_loop_until(sub { 0 }, 0.5);
+is_deeply([ map { [ @{$_}{qw(type sessionId from to)} ] } @{ $got{a} } ],
+          [ [ 'session.status', $silent, 'InProgress', 'Stalled' ] ],
+          '... that the silent session is Stalled now');
+like($got{a}[0]{reason} // '', qr/^No progress reported for 120 minutes$/, '... and why');
+is(scalar @{ $got{b} }, 0, "Northwind's subscriber hears nothing of it");
+
 # --- publishing never fails ingest ------------------------------------------------
 
 my $batch = CC::Test::json_encode([ event_item($contoso, 4, 'app_tracking_summary') ]);

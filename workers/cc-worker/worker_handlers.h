@@ -25,6 +25,15 @@ typedef struct worker_run {
 
     /* Set by the handler. */
     json_t              *result;        /* on success; owned by the run */
+
+    /*
+     * What must happen only once the job's work has committed (a
+     * live-view message, say): after_commit is called with the run after
+     * COMMIT succeeded, never after a rollback.  after_commit_data is
+     * owned by the run and released in either case.
+     */
+    void               (*after_commit)(struct worker_run *run);
+    json_t              *after_commit_data;
     char                 error[512];    /* on failure; no personal data */
     int                  retryable;     /* on failure */
     int                  retry_after_ms;    /* on failure; -1 = none */

@@ -1,6 +1,7 @@
 /*
- * cc-worker: runs jobs from the queue, keeps nginx's registry in sync, and
- * answers /healthz and /metrics on its own socket.  SIGTERM finishes the
+ * cc-worker: runs jobs from the queue (periodic ones too), keeps nginx's
+ * registry in sync, tells the live view what its jobs changed, and answers
+ * /healthz and /metrics on its own socket.  SIGTERM finishes the
  * job in hand, then exits 0.
  */
 
@@ -10,18 +11,24 @@
 
 #include "cc_db.h"
 #include "cc_http.h"
+#include "cc_live.h"
 #include "cc_log.h"
 #include "cc_metrics.h"
 #include "cc_service.h"
 #include "cc_signal.h"
 #include "retention_partitions.h"
 #include "retention_purge.h"
+#include "sweep_sessions.h"
 #include "sync_registry.h"
 #include "worker_periodic.h"
 #include "worker_runner.h"
 
 
 #define WORKER_DRAIN_MS  5000
+
+/* A live-view message (the sweep's status changes) waits at most this
+ * long for nginx. */
+#define WORKER_LIVE_TIMEOUT_MS  1000
 
 /* The runner's connection, the heartbeat's, and one for the retention
  * purge's batches (the periodic-jobs thread takes one for a moment). */
@@ -39,13 +46,14 @@ worker_health_detail(void *sync, json_t *answer)
 int
 main(int argc, char **argv)
 {
-    cc_config_t        cfg;
-    cc_http_config_t   http;
-    cc_http_server_t  *srv;
-    cc_db_pool_t      *pool;
-    worker_runner_t    runner;
-    sync_registry_t   *sync;
-    worker_periodic_t *periodic;
+    cc_config_t          cfg;
+    cc_http_config_t     http;
+    cc_http_server_t    *srv;
+    cc_db_pool_t        *pool;
+    worker_runner_t      runner;
+    sync_registry_t     *sync;
+    worker_periodic_t   *periodic;
+    cc_live_t           *live;
 
     cc_service_init(&cfg, "cc-worker", CC_CONFIG_NEED_DATABASE, argc, argv);
     if (cfg.db_pool_size < WORKER_MIN_POOL) {
@@ -76,8 +84,14 @@ main(int argc, char **argv)
     cc_metrics_add_collector(retention_purge_collect, NULL);
     cc_metrics_add_collector(retention_partitions_collect, NULL);
     retention_purge_setup(pool, cfg.retention_batch_size);
+    live = cc_live_create(cfg.nginx_control_socket, WORKER_LIVE_TIMEOUT_MS);
+    if (live != NULL) {
+        cc_metrics_add_collector(cc_live_collect, live);
+    }
+    sweep_sessions_setup(live);
     periodic = worker_periodic_start(&cfg, pool);
     if (periodic == NULL) {
+        cc_live_destroy(live);
         sync_registry_stop(sync);
         worker_runner_close(&runner);
         cc_db_pool_destroy(pool);
@@ -99,6 +113,7 @@ main(int argc, char **argv)
     srv = cc_http_start(&http);
     if (srv == NULL) {
         worker_periodic_stop(periodic);
+        cc_live_destroy(live);
         sync_registry_stop(sync);
         worker_runner_close(&runner);
         cc_db_pool_destroy(pool);
@@ -116,6 +131,7 @@ main(int argc, char **argv)
     cc_http_stop(srv, WORKER_DRAIN_MS);
     sync_registry_stop(sync);
     worker_runner_close(&runner);
+    cc_live_destroy(live);
     cc_db_pool_destroy(pool);
     curl_global_cleanup();
     cc_log(CC_LOG_INFO, "stopped");

@@ -184,6 +184,9 @@ run_job(worker_runner_t *r, PGconn *conn, const cc_job_t *job)
     if (rc == 0) {
         log_job(CC_LOG_INFO, "job succeeded", job, secs, "succeeded", NULL);
         count(r, &r->stats.succeeded, secs);
+        if (run.after_commit != NULL) {
+            run.after_commit(&run);
+        }
     } else if (rc == 1) {
         log_job(CC_LOG_WARN, "job lease lost; its work was rolled back",
                 job, secs, NULL, NULL);
@@ -192,6 +195,7 @@ run_job(worker_runner_t *r, PGconn *conn, const cc_job_t *job)
         record_failure(r, conn, &run, secs);
     }
     json_decref(run.result);
+    json_decref(run.after_commit_data);
 }
 
 
