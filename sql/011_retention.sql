@@ -1,7 +1,8 @@
 -- Retention: what cc-worker's retention jobs call (workers/cc-worker/
 -- retention_*.c).  A tenant's enrollment sessions are deleted, with their
 -- events, trace and sequence numbers, once their last activity is older
--- than the tenant's retention_days (cc_monitor_settings); whole months of
+-- than the tenant's retention_days (cc_monitor_settings), and so are its
+-- devices once none of their sessions is left; whole months of
 -- events are dropped as partitions once they are older than the longest
 -- retention of any tenant; and partitions are created ahead of time, so
 -- that no event lands in events_default.
@@ -22,8 +23,8 @@ CREATE INDEX enrollment_sessions_activity
 
 -- The purge deletes as the workers' role, under row-level security: the
 -- tenant is the transaction's, so a purge can only ever touch one tenant.
-GRANT DELETE ON enrollment_sessions, events, event_sequences, session_trace
-    TO cc_app;
+GRANT DELETE ON enrollment_sessions, events, event_sequences, session_trace,
+    devices TO cc_app;
 
 
 -- When a session of p_tenant becomes expired: its last activity (or its
@@ -36,9 +37,10 @@ CREATE FUNCTION cc_retention_cutoff(p_tenant uuid) RETURNS timestamptz
 $$;
 
 
--- The tenants that have at least one expired session, with their
--- retention.  The platform cannot see tenants under RLS, so this reads as
--- the owner and returns ids and numbers only.
+-- The tenants that have at least one expired session, or an expired
+-- device left without any session, with their retention.  The platform
+-- cannot see tenants under RLS, so this reads as the owner and returns ids
+-- and numbers only.
 CREATE FUNCTION cc_retention_due_tenants()
     RETURNS TABLE (tenant_id uuid, retention_days integer)
     LANGUAGE sql STABLE
@@ -55,6 +57,15 @@ CREATE FUNCTION cc_retention_due_tenants()
                       AND e.updated_at < c.cutoff
                       AND (e.completed_at IS NULL
                            OR e.completed_at < c.cutoff))
+        OR EXISTS (SELECT 1 FROM devices d
+                    WHERE d.tenant_id = t.id
+                      AND d.last_seen < c.cutoff
+                      AND NOT EXISTS (SELECT 1 FROM enrollment_sessions e
+                                       WHERE e.tenant_id = d.tenant_id
+                                         AND e.device_id = d.device_id)
+                      AND NOT EXISTS (SELECT 1 FROM device_blocks b
+                                       WHERE b.tenant_id = d.tenant_id
+                                         AND b.device_id = d.device_id))
      ORDER BY t.id
 $$;
 
@@ -164,15 +175,18 @@ GRANT EXECUTE ON FUNCTION cc_retention_purge_periodic_jobs(integer) TO cc_app;
 
 
 -- Deletes up to p_limit expired sessions of the current tenant with their
--- events, trace and sequence numbers, and says how many rows went.
--- Sessions locked by another transaction are skipped: the next batch or
--- the next run takes them.  more is true when the batch was full.
+-- events, trace and sequence numbers, then up to p_limit of its expired
+-- devices that have no session left (a blocked device keeps its row, so
+-- staff can still see and lift the block), and says how many rows went.
+-- Rows locked by another transaction are skipped: the next batch or the
+-- next run takes them.  more is true when the batch was full.
 CREATE FUNCTION cc_retention_purge_batch(p_limit integer,
                                          OUT sessions integer,
                                          OUT events bigint,
                                          OUT trace bigint,
                                          OUT sequences bigint,
                                          OUT errors bigint,
+                                         OUT devices bigint,
                                          OUT more boolean)
     LANGUAGE plpgsql
     AS $$
@@ -195,7 +209,6 @@ BEGIN
              LIMIT p_limit
                FOR UPDATE SKIP LOCKED) s;
     sessions := cardinality(ids);
-    more := sessions >= p_limit;
 
     errors := cc_retention_purge_session_errors(ids);
 
@@ -213,6 +226,24 @@ BEGIN
     GET DIAGNOSTICS sequences = ROW_COUNT;
     DELETE FROM enrollment_sessions e
      WHERE e.tenant_id = tenant AND e.session_id = ANY (ids);
+
+    DELETE FROM devices d
+     WHERE (d.tenant_id, d.device_id) IN (
+               SELECT o.tenant_id, o.device_id
+                 FROM devices o
+                WHERE o.tenant_id = tenant
+                  AND o.last_seen < cutoff
+                  AND NOT EXISTS (SELECT 1 FROM enrollment_sessions e
+                                   WHERE e.tenant_id = o.tenant_id
+                                     AND e.device_id = o.device_id)
+                  AND NOT EXISTS (SELECT 1 FROM device_blocks b
+                                   WHERE b.tenant_id = o.tenant_id
+                                     AND b.device_id = o.device_id)
+                LIMIT p_limit
+                  FOR UPDATE SKIP LOCKED);
+    GET DIAGNOSTICS devices = ROW_COUNT;
+
+    more := sessions >= p_limit OR devices >= p_limit;
 END
 $$;
 GRANT EXECUTE ON FUNCTION cc_retention_purge_batch(integer) TO cc_app;
