@@ -15,6 +15,7 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 
 use CC::Test;
+use CC::MonitorKit qw(staff_request);
 
 my $platform = '00000000-0000-4000-8000-0000000000aa';
 my $a = '0a0a0a0a-0000-4000-8000-00000000000a';
@@ -27,18 +28,11 @@ $t->start_worker('api', env => { CC_PLATFORM_TENANT => $platform });
 
 my $admin_user = '1d1d1d1d-0000-4000-8000-000000000001';
 
+# A Tenant Admin of A unless told otherwise.
 sub call {
     my ($method, $path, %opt) = @_;
-    my %h = ('X-CC-Tenant' => $opt{tenant} // $a,
-             'X-CC-User'   => $opt{user} // $admin_user,
-             'X-CC-Roles'  => $opt{roles} // 'tenant_admin');
-    $h{'X-CC-Cross-Tenant'} = '1' if $opt{cross};
-    my $body;
-    if (exists $opt{json}) {
-        $h{'Content-Type'} = 'application/json';
-        $body = CC::Test::json_encode($opt{json});
-    }
-    return $t->worker_request('cc-api', $method => $path, \%h, $body);
+    return staff_request($t, $method, $path, tenant => $a, user => $admin_user,
+                         roles => 'tenant_admin', %opt);
 }
 
 my $base = "/api/tenants/$a/agent-config/patterns";

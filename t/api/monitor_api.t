@@ -14,40 +14,20 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached user_token);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs,
-                              demo => 1);
-$t->set_var(LOGIN_URL => $sim->url);
-
 my $contoso = '11111111-1111-4111-8111-111111111111';     # the platform's own
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-$t->set_var(PLATFORM_TENANT => $contoso);
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso'), "
-        . "('$northwind', 'Northwind')");
+my $stack = start_monitor_stack($t, demo => 1, platform => $contoso,
+    tenants => [$contoso => 'Contoso', $northwind => 'Northwind'],
+    workers => [['ingest'],
+                ['api', env => { CC_PLATFORM_TENANT => $contoso, CC_DEV_SIGN_IN => 'on',
+                                 CC_SESSION_KEYS => $t->session_keys }]]);
+my $sim = $stack->{sim};
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-$t->start_worker('api', env => { CC_PLATFORM_TENANT => $contoso, CC_DEV_SIGN_IN => 'on',
-                                 CC_SESSION_KEYS => $t->session_keys });
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{keys} // 0) > 0 && ($summary->{tenants} // 0) >= 2;
-}, 20), 'tenants and issuer keys reached nginx');
+ok(registry_reached($t, $stack->{control}, tenants => 2, keys => 1),
+   'tenants and issuer keys reached nginx');
 
 # --- seed: two devices and three sessions in Contoso, one of each in Northwind
 
@@ -90,11 +70,8 @@ my %token;
 sub bearer {
     my ($role, $tid) = @_;
     $tid //= $contoso;
-    $token{"$role $tid"} //= $sim->admin(POST => '/admin/tokens', {
-        tid => $tid, ver => '2.0',
-        claims => { aud => $CC::Stack::DEMO_CLIENT_ID, oid => $oid{$role},
-                    roles => $role eq 'none' ? [] : [$role] },
-    })->{token};
+    $token{"$role $tid"} //= user_token($sim, $tid, $oid{$role},
+                                        $role eq 'none' ? () : $role);
     return { Authorization => "Bearer $token{\"$role $tid\"}" };
 }
 

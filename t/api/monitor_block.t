@@ -15,43 +15,20 @@ use Test::More;
 use Time::HiRes qw(time);
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached user_bearer
+                      device_headers agent_request telemetry_item);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs,
-                              demo => 1);
-$t->set_var(LOGIN_URL => $sim->url);
-
 my $contoso = '11111111-1111-4111-8111-111111111111';
-$t->set_var(PLATFORM_TENANT => $contoso);
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso')");
+my $stack = start_monitor_stack($t, demo => 1, platform => $contoso,
+    tenants => [$contoso => 'Contoso'],
+    workers => [['ingest'], ['api', env => { CC_PLATFORM_TENANT => $contoso }]]);
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-$t->start_worker('api', env => { CC_PLATFORM_TENANT => $contoso });
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{keys} // 0) > 0 && ($summary->{tenants} // 0) >= 1;
-}, 20), 'the tenant and issuer keys reached nginx');
+ok(registry_reached($t, $stack->{control}, tenants => 1, keys => 1),
+   'the tenant and issuer keys reached nginx');
 
 my $operator = '0a0b0c0d-0000-4000-8000-000000000002';
-my $auth = { Authorization => 'Bearer ' . $sim->admin(POST => '/admin/tokens', {
-    tid => $contoso, ver => '2.0',
-    claims => { aud => $CC::Stack::DEMO_CLIENT_ID, oid => $operator, roles => ['operator'] },
-})->{token} };
+my $auth = user_bearer($stack->{sim}, $contoso, $operator, 'operator');
 
 # --- an agent, accepted before any block ---------------------------------
 
@@ -62,9 +39,8 @@ my $serial = 'SERIAL-BLOCK-7Q2X';
 my $seq = 0;
 
 sub register {
-    return $t->https(POST => '/api/agent/register-session', port => 'agent', cert => \@cert,
-        headers => { 'X-Device-Manufacturer' => 'Contoso Hardware',
-                     'X-Device-Model' => 'Laptop 7', 'X-Device-SerialNumber' => $serial },
+    return agent_request($t, '/api/agent/register-session', cert => \@cert,
+        headers => { device_headers(serial => $serial) },
         json => { Registration => {
             SessionId => $session, TenantId => $contoso, SerialNumber => $serial,
             Manufacturer => 'Contoso Hardware', Model => 'Laptop 7',
@@ -79,12 +55,10 @@ sub telemetry {
         Timestamp => '2026-11-23T10:00:00.0000000Z', EventType => 'agent_started',
         Severity => 1, Source => 'Agent', Phase => -1, Message => "event $seq",
         Sequence => $seq });
-    return $t->https(POST => '/api/agent/telemetry', port => 'agent', cert => \@cert,
+    return agent_request($t, '/api/agent/telemetry', cert => \@cert,
         headers => { 'Content-Type' => 'application/json' },
-        body => CC::Test::json_encode([{ Kind => 'Event',
-            PartitionKey => "${contoso}_$session", RowKey => "x_$seq",
-            TelemetryItemId => $seq, PayloadJson => $payload,
-            RequiresImmediateFlush => JSON::PP::false(), RetryCount => 0 }]));
+        body => CC::Test::json_encode([ telemetry_item($contoso, $session,
+            RowKey => "x_$seq", TelemetryItemId => $seq, PayloadJson => $payload) ]));
 }
 
 sub stored { $t->sql("SELECT count(*) FROM events WHERE session_id = '$session'") }

@@ -14,33 +14,15 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_summary user_bearer);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs,
-                              demo => 1);
-$t->set_var(LOGIN_URL => $sim->url);
-
 my $contoso = '11111111-1111-4111-8111-111111111111';     # the platform's own
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-$t->set_var(PLATFORM_TENANT => $contoso);
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso'), "
-        . "('$northwind', 'Northwind')");
-
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-$t->start_worker('api', env => { CC_PLATFORM_TENANT => $contoso });
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
+my $stack = start_monitor_stack($t, demo => 1, platform => $contoso,
+    tenants => [$contoso => 'Contoso', $northwind => 'Northwind'],
+    workers => [['ingest'], ['api', env => { CC_PLATFORM_TENANT => $contoso }]]);
+my ($sim, $control) = @$stack{qw(sim control)};
 
 sub registry_has {
     my ($tid) = @_;
@@ -48,9 +30,8 @@ sub registry_has {
     return ($status // 0) == 200;
 }
 ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{keys} // 0) > 0 && registry_has($northwind) && registry_has($contoso);
+    return (registry_summary($control)->{keys} // 0) > 0
+        && registry_has($northwind) && registry_has($contoso);
 }, 20), 'both tenants and the issuer keys reached nginx');
 
 # --- seed both tenants with the same kinds of rows ----------------------
@@ -105,10 +86,7 @@ is(scalar(() = $northwind_rows =~ /=[1-9]/g), 16,
 
 sub bearer {
     my ($tid, $role) = @_;
-    return { Authorization => 'Bearer ' . $sim->admin(POST => '/admin/tokens', {
-        tid => $tid, ver => '2.0',
-        claims => { aud => $CC::Stack::DEMO_CLIENT_ID, oid => $admin_oid, roles => [$role] },
-    })->{token} };
+    return user_bearer($sim, $tid, $admin_oid, $role);
 }
 my $nw_admin = bearer($northwind, 'tenant_admin');
 

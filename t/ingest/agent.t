@@ -14,52 +14,29 @@ use Test::More;
 use IO::Compress::Gzip qw(gzip $GzipError);
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached device_headers
+                      agent_request telemetry_item);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs);
-$t->set_var(LOGIN_URL => $sim->url);
-
 my $contoso = '11111111-1111-4111-8111-111111111111';
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso')");
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$northwind', 'Northwind')");
+my $stack = start_monitor_stack($t,
+    tenants => [$contoso => 'Contoso', $northwind => 'Northwind']);
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{tenants} // 0) >= 2;
-}, 20), 'both tenants reached nginx');
+ok(registry_reached($t, $stack->{control}, tenants => 2), 'both tenants reached nginx');
 
 my $device = '5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 my @cert = $t->device_cert($device, $contoso);
 my $session = '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b';
 my $serial = 'SERIAL-7Q2X9ZK4';
-my %device_headers = ('X-Device-Manufacturer' => 'Contoso Hardware',
-                      'X-Device-Model' => 'Laptop 7',
-                      'X-Device-SerialNumber' => $serial);
+my %device_headers = device_headers(serial => $serial);
 
 sub agent {
     my ($path, %opt) = @_;
-    return $t->https(POST => $path, port => 'agent',
-                     cert => $opt{cert} // \@cert,
-                     headers => { %device_headers, %{ $opt{headers} // {} } },
-                     exists $opt{json} ? (json => $opt{json})
-                                       : (body => $opt{body}));
+    return agent_request($t, $path, cert => $opt{cert} // \@cert,
+                         headers => { %device_headers, %{ $opt{headers} // {} } },
+                         exists $opt{json} ? (json => $opt{json})
+                                           : (body => $opt{body}));
 }
 
 sub registration {
@@ -107,23 +84,21 @@ my $pk = "${contoso}_$session";
 
 sub event_item {
     my ($item_id, $seq, $type, %over) = @_;
-    my $payload = CC::Test::json_encode({
-        EventId => "ev-$seq", SessionId => $session, TenantId => $contoso,
-        Timestamp => sprintf('2026-11-23T10:00:%02d.1234567Z', $seq),
-        EventType => $type // 'agent_started',
-        Severity => 1, Source => 'Agent', Phase => -1, Message => "event $seq",
-        Data => { k => 'v' }, Sequence => $seq, %over });
-    return { Kind => 'Event', PartitionKey => $pk, RowKey => "x_$seq",
-             TelemetryItemId => $item_id, SessionTraceOrdinal => $item_id,
-             PayloadJson => $payload, RequiresImmediateFlush => JSON::PP::false(),
-             EnqueuedAtUtc => '2026-11-23T10:00:00Z', RetryCount => 0 };
+    return telemetry_item($contoso, $session, RowKey => "x_$seq",
+        TelemetryItemId => $item_id, SessionTraceOrdinal => $item_id,
+        EnqueuedAtUtc => '2026-11-23T10:00:00Z', PayloadJson => {
+            EventId => "ev-$seq", SessionId => $session, TenantId => $contoso,
+            Timestamp => sprintf('2026-11-23T10:00:%02d.1234567Z', $seq),
+            EventType => $type // 'agent_started',
+            Severity => 1, Source => 'Agent', Phase => -1, Message => "event $seq",
+            Data => { k => 'v' }, Sequence => $seq, %over });
 }
 
 sub signal_item {
     my ($item_id) = @_;
-    return { Kind => 'Signal', PartitionKey => $pk, RowKey => sprintf('%019d', 0),
-             TelemetryItemId => $item_id, PayloadJson => '{"SessionSignalOrdinal":0}',
-             RequiresImmediateFlush => JSON::PP::false(), RetryCount => 0 };
+    return telemetry_item($contoso, $session, Kind => 'Signal',
+                          RowKey => sprintf('%019d', 0), TelemetryItemId => $item_id,
+                          PayloadJson => '{"SessionSignalOrdinal":0}');
 }
 
 sub gz { my ($text) = @_; my $out; gzip(\$text => \$out) or die $GzipError; return $out }

@@ -21,42 +21,21 @@ use IO::Compress::Gzip qw(gzip $GzipError);
 use Test::More;
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_summary registry_reached
+                      user_bearer device_headers agent_request);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs);
-$t->set_var(LOGIN_URL => $sim->url);
-$t->start_azurite;
-
 my $contoso = '11111111-1111-4111-8111-111111111111';
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso'), ('$northwind', 'Northwind')");
-$t->sql("INSERT INTO monitor_settings (tenant_id, bootstrap_enabled) VALUES "
-        . "('$contoso', true), ('$northwind', true)");
-$t->sql(qq{UPDATE tenants SET limits = '{"bootstrap_per_min": 3}' WHERE id = '$northwind'});
+my $stack = start_monitor_stack($t, azurite => 1,
+    tenants => [$contoso => 'Contoso', $northwind => 'Northwind'],
+    sql => ["INSERT INTO monitor_settings (tenant_id, bootstrap_enabled) VALUES "
+            . "('$contoso', true), ('$northwind', true)",
+            qq{UPDATE tenants SET limits = '{"bootstrap_per_min": 3}' WHERE id = '$northwind'}],
+    workers => [['ingest'], ['api']]);
+my ($sim, $control, $conf) = @$stack{qw(sim control conf)};
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-$t->start_worker('api');
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-my $conf = do { local $/; <$fh> };
-$t->start_nginx($conf);
-
-sub registry_summary {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    return CC::Test::json_decode($body) // {};
-}
-ok($t->eventually(sub { my $s = registry_summary();
-                        ($s->{keys} // 0) > 0 && ($s->{tenants} // 0) >= 2 }, 20),
+ok(registry_reached($t, $control, tenants => 2, keys => 1),
    'tenants and issuer keys reached nginx');
 
 # --- the API: creating, listing, who may --------------------------------------
@@ -64,11 +43,7 @@ ok($t->eventually(sub { my $s = registry_summary();
 my $admin_oid = '2a3b4c5d-6e7f-4081-9293-a4b5c6d7e8f9';
 sub bearer {
     my ($tid, @roles) = @_;
-    my $res = $sim->admin(POST => '/admin/tokens', {
-        tid => $tid, ver => '2.0',
-        claims => { aud => $CC::Stack::DEMO_CLIENT_ID, oid => $admin_oid,
-                    roles => \@roles } });
-    return { Authorization => 'Bearer ' . ($res->{token} // die "no token minted\n") };
+    return user_bearer($sim, $tid, $admin_oid, @roles);
 }
 my $admin = bearer($contoso, 'tenant_admin');
 my $tokens_path = "/api/tenants/$contoso/bootstrap-tokens";
@@ -112,7 +87,7 @@ is(scalar @{ $r->{json}{tokens} // [] }, 2, '... both of them');
 ok(!grep({ exists $_->{token} } @{ $r->{json}{tokens} }), '... without token values');
 unlike($r->{body}, qr/\Q$token\E/, '... the token appears nowhere in the list');
 
-ok($t->eventually(sub { (registry_summary()->{bootstrap} // 0) == 2 }, 10),
+ok($t->eventually(sub { (registry_summary($control)->{bootstrap} // 0) == 2 }, 10),
    'both tokens reached nginx through the sync');
 
 sub refused {
@@ -125,18 +100,15 @@ sub refused {
 
 my $serial = 'BOOT-7Q2X9ZK4';
 my $session = '4d5e6f70-8192-43a4-b5c6-d7e8f90a1b2c';
-my %device_headers = ('X-Device-Manufacturer' => 'Contoso Hardware',
-                      'X-Device-Model' => 'Laptop 7',
-                      'X-Device-SerialNumber' => $serial);
+my %device_headers = device_headers(serial => $serial);
 
 sub device {
     my ($method, $path, %opt) = @_;
-    return $t->https($method => $path, port => 'agent',
-                     headers => { %device_headers,
-                                  'X-Bootstrap-Token' => $opt{token} // $token,
-                                  %{ $opt{headers} // {} } },
-                     exists $opt{json} ? (json => $opt{json})
-                     : exists $opt{body} ? (body => $opt{body}) : ());
+    return agent_request($t, $path, method => $method,
+                         headers => { %device_headers,
+                                      'X-Bootstrap-Token' => $opt{token} // $token,
+                                      %{ $opt{headers} // {} } },
+                         map { exists $opt{$_} ? ($_ => $opt{$_}) : () } qw(json body));
 }
 
 $r = device(GET => "/api/bootstrap/config?tenantId=$contoso");
@@ -246,7 +218,7 @@ ok($t->eventually(sub {
 
 $r = api(POST => "/api/tenants/$northwind/bootstrap-tokens", bearer($northwind, 'tenant_admin'), {});
 my $limited = $r->{json}{token} // '';
-ok($t->eventually(sub { (registry_summary()->{bootstrap} // 0) >= 3 }, 10),
+ok($t->eventually(sub { (registry_summary($control)->{bootstrap} // 0) >= 3 }, 10),
    'a Northwind token reached nginx');
 my @status = map {
     device(GET => "/api/bootstrap/config?tenantId=$northwind", token => $limited,
@@ -262,7 +234,7 @@ is($r->{json}{rateLimitExceeded}, JSON::PP::true(), '... in the agent protocol\'
 
 $t->stop('nginx');
 $t->start_nginx($conf);
-ok($t->eventually(sub { my $s = registry_summary();
+ok($t->eventually(sub { my $s = registry_summary($control);
                         ($s->{bootstrap} // 0) == 3 && ($s->{tenants} // 0) >= 2 }, 20),
    'after an nginx restart the resync brings back the three live tokens');
 is(device(GET => "/api/bootstrap/config?tenantId=$contoso")->{status}, 200,

@@ -14,56 +14,32 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached device_headers
+                      agent_request);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs);
-$t->set_var(LOGIN_URL => $sim->url);
-
 my $contoso = '11111111-1111-4111-8111-111111111111';
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso')");
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$northwind', 'Northwind')");
-# No Autopilot lookup in this test: admission is not what it is about.
-$t->sql("INSERT INTO monitor_settings (tenant_id, autopilot_check) VALUES "
-      . "('$contoso', false), ('$northwind', false)");
+my $stack = start_monitor_stack($t,
+    tenants => [$contoso => 'Contoso', $northwind => 'Northwind'],
+    # No Autopilot lookup in this test: admission is not what it is about.
+    sql => ["INSERT INTO monitor_settings (tenant_id, autopilot_check) VALUES "
+          . "('$contoso', false), ('$northwind', false)"],
+    workers => [['ingest'], ['api']]);
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-$t->start_worker('api');
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{tenants} // 0) >= 2;
-}, 20), 'both tenants reached nginx');
+ok(registry_reached($t, $stack->{control}, tenants => 2), 'both tenants reached nginx');
 
 my $device = '5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 my @cert = $t->device_cert($device, $contoso);
 my $serial = 'SERIAL-CFG-8N3K1';
-my %device_headers = ('X-Device-Manufacturer' => 'Contoso Hardware',
-                      'X-Device-Model' => 'Laptop 7',
-                      'X-Device-SerialNumber' => $serial,
-                      'X-Agent-Version' => '2.0.1412+abc');
+my %device_headers = device_headers(serial => $serial, version => '2.0.1412+abc');
 
 sub config {
     my (%opt) = @_;
     my $query = exists $opt{query} ? $opt{query} : "?tenantId=$contoso";
-    return $t->https(GET => "/api/agent/config$query", port => 'agent',
-                     exists $opt{cert} ? ($opt{cert} ? (cert => $opt{cert}) : ())
-                                       : (cert => \@cert),
-                     headers => { %device_headers, %{ $opt{headers} // {} } });
+    return agent_request($t, "/api/agent/config$query", method => 'GET',
+                         cert => exists $opt{cert} ? $opt{cert} : \@cert,
+                         headers => { %device_headers, %{ $opt{headers} // {} } });
 }
 
 sub pattern_ids { [ map { $_->{patternId} } @{ $_[0]{imeLogPatterns} // [] } ] }

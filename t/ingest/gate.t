@@ -16,6 +16,8 @@ use POSIX ();
 
 use CC::Test;
 use CC::AzureSim;
+use CC::MonitorKit qw(add_tenants start_registry_sync start_shipped_nginx
+                      registry_reached);
 
 my $t = CC::Test->new;
 my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs, demo => 1);
@@ -30,22 +32,14 @@ my $app_id = '33333333-3333-4333-8333-333333333333';
 my $secret = 'demo-platform~secret.0001';
 
 $t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso'), "
-      . "('$fabrikam', 'Fabrikam'), ('$northwind', 'Northwind')");
+add_tenants($t, $contoso => 'Contoso', $fabrikam => 'Fabrikam', $northwind => 'Northwind');
 
 my $secret_file = $t->dir . '/client-secret';
 open my $sf, '>', $secret_file or die $!;
 print $sf "$secret\n";
 close $sf;
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
+my $control = start_registry_sync($t, $sim);
 $t->start_worker('ingest', env => {
     CC_AUTOPILOT_CHECK    => 'on',
     CC_LOGIN_URL          => $sim->url,
@@ -56,14 +50,8 @@ $t->start_worker('ingest', env => {
     CC_GRAPH_TIMEOUT_MS   => 1000,
 });
 
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{tenants} // 0) >= 3;
-}, 20), 'the three tenants reached nginx');
+start_shipped_nginx($t);
+ok(registry_reached($t, $control, tenants => 3), 'the three tenants reached nginx');
 
 my %cert = (
     $contoso   => [ $t->device_cert('9a0b1c2d-3e4f-4051-9627-38495a6b7c8d', $contoso) ],

@@ -15,59 +15,35 @@ use Test::More;
 use POSIX qw(strftime);
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached device_headers
+                      agent_request);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs);
-$t->set_var(LOGIN_URL => $sim->url);
-
 my $contoso = '11111111-1111-4111-8111-111111111111';
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 my $unknown = 'deadbeef-0000-4000-8000-00000000beef';
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso')");
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$northwind', 'Northwind')");
-$t->sql("INSERT INTO monitor_settings (tenant_id, autopilot_check) VALUES "
-      . "('$contoso', false), ('$northwind', false)");
+my $stack = start_monitor_stack($t,
+    tenants => [$contoso => 'Contoso', $northwind => 'Northwind'],
+    sql => ["INSERT INTO monitor_settings (tenant_id, autopilot_check) VALUES "
+          . "('$contoso', false), ('$northwind', false)"]);
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{tenants} // 0) >= 2;
-}, 20), 'both tenants reached nginx');
+ok(registry_reached($t, $stack->{control}, tenants => 2), 'both tenants reached nginx');
 
 my $device = '5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 my @cert = $t->device_cert($device, $contoso);
 my $session = '3c4d5e6f-7081-4293-a4b5-c6d7e8f90a1b';
 my $serial = 'SERIAL-RPT-5V7W2';
 my $distress_serial = 'SERIAL-DST-9Q4Z6';
-my %device_headers = ('X-Device-Manufacturer' => 'Contoso Hardware',
-                      'X-Device-Model' => 'Laptop 7',
-                      'X-Device-SerialNumber' => $serial,
-                      'X-Agent-Version' => '2.0.1412+abc');
+my %device_headers = device_headers(serial => $serial, version => '2.0.1412+abc');
 my $json_type = { 'Content-Type' => 'application/json; charset=utf-8' };
 
 sub iso { strftime('%Y-%m-%dT%H:%M:%S.0000000Z', gmtime(time + ($_[0] // 0))) }
 
 sub agent {
     my ($path, %opt) = @_;
-    return $t->https(POST => $path, port => 'agent',
-                     cert => $opt{cert} // \@cert,
-                     headers => { %device_headers, %$json_type, %{ $opt{headers} // {} } },
-                     exists $opt{json} ? (json => $opt{json}) : (body => $opt{body}));
+    return agent_request($t, $path, cert => $opt{cert} // \@cert,
+                         headers => { %device_headers, %$json_type, %{ $opt{headers} // {} } },
+                         exists $opt{json} ? (json => $opt{json}) : (body => $opt{body}));
 }
 
 sub error_report {

@@ -21,6 +21,8 @@ use POSIX qw(strftime);
 
 use CC::Test;
 use CC::AzureSim;
+use CC::MonitorKit qw(add_tenants start_registry_sync start_shipped_nginx
+                      registry_reached device_headers agent_request);
 
 # Azurite's well-known development account (public, not a secret).
 my $account = 'devstoreaccount1';
@@ -35,8 +37,7 @@ my $blob_url = $t->start_azurite;
 my $contoso = '11111111-1111-4111-8111-111111111111';
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
 $t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso')");
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$northwind', 'Northwind')");
+add_tenants($t, $contoso => 'Contoso', $northwind => 'Northwind');
 
 my $ua = Mojo::UserAgent->new(inactivity_timeout => 20);
 
@@ -61,14 +62,7 @@ sub shared_key {
 my $tx = $ua->start(shared_key(GET => "/$container", { restype => 'container' }));
 is($tx->res->code, 404, 'Azurite starts without the diagnostics container');
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
+my $control = start_registry_sync($t, $sim);
 # The harness gives workers Azurite's endpoint, account and key file.
 $t->start_worker('ingest', env => { CC_DIAG_URL_MINUTES => 5 });
 
@@ -76,14 +70,8 @@ $tx = $ua->start(shared_key(GET => "/$container", { restype => 'container' }));
 is($tx->res->code, 200, 'cc-ingest created the container at start-up');
 is(scalar $t->grep_log('cc-ingest', qr/"diagnostics container created"/), 1, '... and says so');
 
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{tenants} // 0) >= 2;
-}, 20), 'both tenants reached nginx');
+start_shipped_nginx($t);
+ok(registry_reached($t, $control, tenants => 2), 'both tenants reached nginx');
 
 my $device = '5d7c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 my $other_device = '6e8d2c3b-4f50-4b6c-9d7e-8f9a0b1c2d3e';
@@ -96,10 +84,8 @@ my $unknown_session = '9a8b7c6d-5e4f-4321-8765-0fedcba98765';
 
 sub agent {
     my ($path, $json, $cert) = @_;
-    return $t->https(POST => $path, port => 'agent', cert => $cert // \@cert,
-                     headers => { 'X-Device-Manufacturer' => 'Contoso Hardware',
-                                  'X-Device-Model' => 'Laptop 7' },
-                     json => $json);
+    return agent_request($t, $path, cert => $cert // \@cert,
+                         headers => { device_headers() }, json => $json);
 }
 
 my $r = agent('/api/agent/register-session', { Registration => {

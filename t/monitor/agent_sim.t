@@ -16,36 +16,18 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached);
 
 my $t = CC::Test->new;
 my $sim_bin = $t->build . '/agent-sim';
 plan skip_all => "no $sim_bin (make BUILD=... agent-sim)" unless -x $sim_bin;
 
-my $azure = CC::AzureSim->start(dir => $t->dir . '/azure', certs => $t->certs);
-$t->set_var(LOGIN_URL => $azure->url);
-
 my $tenant = '11111111-1111-4111-8111-111111111111';
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'Contoso')");
+my $stack = start_monitor_stack($t, sim_dir => 'azure',
+                                tenants => [$tenant => 'Contoso']);
+my $control = $stack->{control};
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $azure->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest');
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    return ((CC::Test::json_decode($body) // {})->{tenants} // 0) >= 1;
-}, 20), 'the tenant reached nginx');
+ok(registry_reached($t, $control, tenants => 1), 'the tenant reached nginx');
 
 # Runs the simulator; returns (exit status, report, output).
 sub agent_sim {

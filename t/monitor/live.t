@@ -19,51 +19,28 @@ use Mojo::IOLoop;
 use Mojo::UserAgent;
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached user_token
+                      agent_request telemetry_item);
 
 my $t = CC::Test->new;
-my $sim = CC::AzureSim->start(dir => $t->dir . '/sim', certs => $t->certs);
-$t->set_var(LOGIN_URL => $sim->url);
-
 my $contoso = '11111111-1111-4111-8111-111111111111';
 my $northwind = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$contoso', 'Contoso'), ('$northwind', 'Northwind')");
-
 my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $sim->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-$t->start_worker('ingest', env => { CC_NGINX_CONTROL_SOCKET => $control });
-# cc-api for the development sign-in: the SPA subscribes with its cookie.
-$t->start_worker('api', env => { CC_DEV_SIGN_IN => 'on',
-                                 CC_SESSION_KEYS => $t->session_keys });
-# A second cc-ingest whose publisher socket does not exist: ingest must
-# not notice.
-$t->start_worker('ingest', name => 'cc-ingest-nolive',
-                 env => { CC_NGINX_CONTROL_SOCKET => $t->dir . '/run/absent.sock' });
+my $stack = start_monitor_stack($t,
+    tenants => [$contoso => 'Contoso', $northwind => 'Northwind'],
+    workers => [
+        ['ingest', env => { CC_NGINX_CONTROL_SOCKET => $control }],
+        # cc-api for the development sign-in: the SPA subscribes with its
+        # cookie.
+        ['api', env => { CC_DEV_SIGN_IN => 'on',
+                         CC_SESSION_KEYS => $t->session_keys }],
+        # A second cc-ingest whose publisher socket does not exist: ingest
+        # must not notice.
+        ['ingest', name => 'cc-ingest-nolive',
+         env => { CC_NGINX_CONTROL_SOCKET => $t->dir . '/run/absent.sock' }]]);
 
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-$t->start_nginx(do { local $/; <$fh> });
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    my $summary = CC::Test::json_decode($body) // {};
-    return ($summary->{keys} // 0) > 0 && ($summary->{tenants} // 0) >= 2;
-}, 20), 'tenants and issuer keys reached nginx');
-
-sub user_token {
-    my ($tid, $oid) = @_;
-    my $res = $sim->admin(POST => '/admin/tokens', {
-        tid => $tid, ver => '2.0',
-        claims => { aud => $CC::Stack::DEMO_CLIENT_ID, oid => $oid,
-                    roles => ['operator'] } });
-    return $res->{token} // die "no token minted\n";
-}
+ok(registry_reached($t, $control, tenants => 2, keys => 1),
+   'tenants and issuer keys reached nginx');
 
 my $port = $t->port('https');
 my $ua = Mojo::UserAgent->new(ca => $t->certs . '/ca.pem', inactivity_timeout => 30);
@@ -126,8 +103,8 @@ sub run_loop_until {
 
 my $oid_a = '0a0b0c0d-0000-4000-8000-0000000000a1';
 my $oid_b = '0a0b0c0d-0000-4000-8000-0000000000b1';
-my $token_a = user_token($contoso, $oid_a);
-my $token_b = user_token($northwind, $oid_b);
+my $token_a = user_token($stack->{sim}, $contoso, $oid_a, 'operator');
+my $token_b = user_token($stack->{sim}, $northwind, $oid_b, 'operator');
 
 my $signed = $t->https(POST => '/api/dev/sign-in', json => {
     tenant => $northwind, user => '0a0b0c0d-0000-4000-8000-0000000000b2', roles => ['user'] });
@@ -173,21 +150,19 @@ my $serial = 'SERIAL-LIVE-9Z';
 
 sub agent {
     my ($tenant, $path, $json) = @_;
-    return $t->https(POST => $path, port => 'agent',
-                     cert => [ $t->device_cert($device{$tenant}, $tenant) ],
-                     headers => { 'X-Device-SerialNumber' => $serial }, json => $json);
+    return agent_request($t, $path, cert => [ $t->device_cert($device{$tenant}, $tenant) ],
+                         headers => { 'X-Device-SerialNumber' => $serial }, json => $json);
 }
 
 sub event_item {
     my ($tenant, $seq, $type, %over) = @_;
-    my $payload = CC::Test::json_encode({
-        SessionId => $session{$tenant}, TenantId => $tenant,
-        Timestamp => sprintf('2026-11-23T10:00:%02d.0000000Z', $seq),
-        EventType => $type, Severity => 1, Source => 'Agent', Phase => -1,
-        Message => "event $seq", Data => { serial => $serial }, Sequence => $seq, %over });
-    return { Kind => 'Event', PartitionKey => "${tenant}_$session{$tenant}",
-             RowKey => "x_$seq", TelemetryItemId => $seq, PayloadJson => $payload,
-             RequiresImmediateFlush => JSON::PP::false(), RetryCount => 0 };
+    return telemetry_item($tenant, $session{$tenant}, RowKey => "x_$seq",
+        TelemetryItemId => $seq, PayloadJson => {
+            SessionId => $session{$tenant}, TenantId => $tenant,
+            Timestamp => sprintf('2026-11-23T10:00:%02d.0000000Z', $seq),
+            EventType => $type, Severity => 1, Source => 'Agent', Phase => -1,
+            Message => "event $seq", Data => { serial => $serial }, Sequence => $seq,
+            %over });
 }
 
 my %name = ($contoso => 'Contoso', $northwind => 'Northwind');

@@ -18,44 +18,25 @@ use Test::More;
 use IO::Compress::Gzip qw(gzip $GzipError);
 
 use CC::Test;
-use CC::AzureSim;
+use CC::MonitorKit qw(start_monitor_stack registry_reached);
 
 my $t = CC::Test->new;
 my $sim_bin = $t->build . '/agent-sim';
 plan skip_all => "no $sim_bin (make BUILD=... agent-sim)" unless -x $sim_bin;
 delete $ENV{CC_LOG_PII};
 
-my $azure = CC::AzureSim->start(dir => $t->dir . '/azure', certs => $t->certs);
-$t->set_var(LOGIN_URL => $azure->url);
-
-# Blob storage, so that upload-url answers with a URL (the harness hands
-# Azurite's endpoint and key to the workers).
-$t->start_azurite;
-
 my $tenant = '11111111-1111-4111-8111-111111111111';
 my $other = '22222222-2222-4222-8222-222222222222';
-$t->start_pg;
-$t->sql("INSERT INTO tenants (id, name) VALUES ('$tenant', 'Contoso'), ('$other', 'Fabrikam')");
+my $stack = start_monitor_stack($t, sim_dir => 'azure',
+    # Blob storage, so that upload-url answers with a URL (the harness
+    # hands Azurite's endpoint and key to the workers).
+    azurite => 1,
+    tenants => [$tenant => 'Contoso', $other => 'Fabrikam'],
+    # debug: the most a worker ever writes
+    workers => [['ingest', env => { CC_LOG_LEVEL => 'debug' }]]);
+my $conf = $stack->{conf};
 
-my $control = $t->socket_path('nginx-control');
-$t->start_worker('worker', env => {
-    CC_JOB_POLL_MS          => 60000,
-    CC_NGINX_CONTROL_SOCKET => $control,
-    CC_LOGIN_URL            => $azure->url,
-    CC_CA_FILE              => $t->certs . '/ca.pem',
-    CC_REGISTRY_POLL_MS     => 200,
-});
-# debug: the most a worker ever writes
-$t->start_worker('ingest', env => { CC_LOG_LEVEL => 'debug' });
-
-open my $fh, '<', $t->top . '/conf/nginx.conf.in' or die $!;
-my $conf = do { local $/; <$fh> };
-$t->start_nginx($conf);
-
-ok($t->eventually(sub {
-    my (undef, undef, $body) = eval { CC::Stack::unix_request($control, 'GET', '/registry') };
-    return ((CC::Test::json_decode($body) // {})->{tenants} // 0) >= 2;
-}, 20), 'the tenants reached nginx');
+ok(registry_reached($t, $stack->{control}, tenants => 2), 'the tenants reached nginx');
 
 # --- the shipped access_log format ------------------------------------------
 

@@ -15,6 +15,7 @@ use lib "$FindBin::Bin/../lib";
 use Test::More;
 
 use CC::Test;
+use CC::MonitorKit qw(telemetry_item);
 
 my $t = CC::Test->new;
 $t->start_pg;
@@ -52,14 +53,11 @@ sub ev {
 sub apply {
     my ($session, @rows) = @_;
     my @items = map {
-        my $r = $_;
-        my $payload = CC::Test::json_encode({
-            SessionId => $session, TenantId => $tenant, Sequence => $r->{sequence},
-            EventType => $r->{event_type}, Timestamp => $r->{event_time},
-            Phase => $r->{phase}, Message => $r->{message}, Data => $r->{data} });
-        { Kind => 'Event', PartitionKey => "${tenant}_$session", RowKey => "r$r->{sequence}",
-          TelemetryItemId => $r->{item_id}, PayloadJson => $payload,
-          RequiresImmediateFlush => JSON::PP::false(), RetryCount => 0 }
+        telemetry_item($tenant, $session, RowKey => "r$_->{sequence}",
+            TelemetryItemId => $_->{item_id}, PayloadJson => {
+                SessionId => $session, TenantId => $tenant, Sequence => $_->{sequence},
+                EventType => $_->{event_type}, Timestamp => $_->{event_time},
+                Phase => $_->{phase}, Message => $_->{message}, Data => $_->{data} })
     } @rows;
     my $r = $t->worker_request('cc-ingest', 'POST', '/api/agent/telemetry',
         { 'X-CC-Tenant' => $tenant, 'X-CC-Device' => $device,
