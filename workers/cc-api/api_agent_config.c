@@ -21,6 +21,7 @@
 
 #include "api_agent_config.h"
 #include "api_app.h"
+#include "api_monitor_access.h"
 #include "cc_db.h"
 #include "cc_log.h"
 
@@ -65,16 +66,7 @@ static const char  *actions[] = {
     "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 
-/* ---- access and audit (shared with api_agent_reports.c) -------------- */
-
-void
-api_agent_refuse(cc_reply_t *rep, int status, const char *code,
-                 const char *message)
-{
-    cc_reply_json(rep, status, json_pack("{s:{s:s,s:s}}", "error",
-                                         "code", code, "message", message));
-}
-
+/* ---- access and audit (shared with api_agent_reports.c, api_bootstrap.c) */
 
 static int
 has_any_role(const cc_identity_t *id, const api_agent_access_t *access)
@@ -111,7 +103,7 @@ api_agent_access(const cc_request_t *req, cc_reply_t *rep,
     if (cc_identity_set_tenant(path, cc_route_param(&req->match, "tid")) != 0
         || path->tenant[0] == '\0')
     {
-        api_agent_refuse(rep, 404, "not_found", "no such tenant");
+        api_monitor_fail(rep, 404, "not_found", "no such tenant");
         return 0;
     }
     *cross_tenant = strcmp(path->tenant, req->identity.tenant) != 0;
@@ -122,7 +114,7 @@ api_agent_access(const cc_request_t *req, cc_reply_t *rep,
         if (flag == NULL || strcmp(flag, "1") != 0
             || !is_platform_global_admin(req))
         {
-            api_agent_refuse(rep, 403, "other_tenant",
+            api_monitor_fail(rep, 403, "other_tenant",
                              "that tenant is not yours");
             return 0;
         }
@@ -131,7 +123,7 @@ api_agent_access(const cc_request_t *req, cc_reply_t *rep,
     if (!has_any_role(&req->identity, access)
         && !is_platform_global_admin(req))
     {
-        api_agent_refuse(rep, 403, "role_required",
+        api_monitor_fail(rep, 403, "role_required",
                          "your role may not do this");
         return 0;
     }
@@ -156,9 +148,9 @@ api_agent_audit(PGconn *conn, const cc_request_t *req, const char *action,
 }
 
 
-/* A Global Admin's read of another tenant is recorded there first. */
-static int
-audit_cross_tenant_read(PGconn *conn, const cc_request_t *req, int cross)
+int
+api_agent_audit_cross_tenant(PGconn *conn, const cc_request_t *req,
+                             int cross)
 {
     char  target[256];
     char  detail[96];
@@ -287,7 +279,7 @@ checked_override(const cc_request_t *req, cc_reply_t *rep, const char *id,
     const char  *body_id, *category, *regex, *action, *description;
 
     if (!json_is_object(body)) {
-        api_agent_refuse(rep, 400, "invalid_request",
+        api_monitor_fail(rep, 400, "invalid_request",
                          "the body must be a pattern object");
         return NULL;
     }
@@ -306,33 +298,33 @@ checked_override(const cc_request_t *req, cc_reply_t *rep, const char *id,
     if (json_object_get(body, "patternId") != NULL
         && (body_id == NULL || strcmp(body_id, id) != 0))
     {
-        api_agent_refuse(rep, 400, "invalid_pattern_id",
+        api_monitor_fail(rep, 400, "invalid_pattern_id",
                          "patternId in the body must be the one in the path");
         return NULL;
     }
     if (!is_one_of(category, categories,
                    sizeof(categories) / sizeof(categories[0])))
     {
-        api_agent_refuse(rep, 400, "invalid_category",
+        api_monitor_fail(rep, 400, "invalid_category",
                          "category must be always, currentPhase or "
                          "otherPhases");
         return NULL;
     }
     if (!is_one_of(action, actions, sizeof(actions) / sizeof(actions[0]))) {
-        api_agent_refuse(rep, 400, "invalid_action",
+        api_monitor_fail(rep, 400, "invalid_action",
                          "action must be one the agent knows");
         return NULL;
     }
     if (regex == NULL || regex[0] == '\0' || strlen(regex) > PATTERN_MAX_LEN
         || !regex_compiles(regex))
     {
-        api_agent_refuse(rep, 400, "invalid_regex",
+        api_monitor_fail(rep, 400, "invalid_regex",
                          "pattern must be a regular expression of at most "
                          "2000 characters that compiles");
         return NULL;
     }
     if (!parameters_ok(params)) {
-        api_agent_refuse(rep, 400, "invalid_parameters",
+        api_monitor_fail(rep, 400, "invalid_parameters",
                          "parameters must be an object of at most 16 "
                          "strings");
         return NULL;
@@ -342,7 +334,7 @@ checked_override(const cc_request_t *req, cc_reply_t *rep, const char *id,
             && (description == NULL
                 || strlen(description) > DESCRIPTION_MAX_LEN)))
     {
-        api_agent_refuse(rep, 400, "invalid_request",
+        api_monitor_fail(rep, 400, "invalid_request",
                          "enabled must be a boolean and description a "
                          "string of at most 500 characters");
         return NULL;
@@ -364,15 +356,27 @@ typedef struct {
 } patterns_tx_t;
 
 
+/* A read: a Global Admin's access audited first, then the one row sql
+ * answers, left in p->res. */
+static int
+read_one_row(PGconn *conn, patterns_tx_t *p, const char *sql, int nparams,
+             const char *const *params)
+{
+    if (api_agent_audit_cross_tenant(conn, p->req, p->cross) != 0) {
+        return PATTERNS_TX_FAILED;
+    }
+    p->res = cc_db_query(conn, sql, nparams, params);
+    if (!cc_db_result_ok(p->res) || PQntuples(p->res) != 1) {
+        return PATTERNS_TX_FAILED;
+    }
+    return 0;
+}
+
+
 static int
 read_patterns(PGconn *conn, void *arg)
 {
-    patterns_tx_t  *p = arg;
-
-    if (audit_cross_tenant_read(conn, p->req, p->cross) != 0) {
-        return PATTERNS_TX_FAILED;
-    }
-    p->res = cc_db_query(conn,
+    return read_one_row(conn, arg,
         "SELECT (SELECT max(version) FROM agent_pattern_sets),"
         "       c.config_version, c.patterns::text,"
         "       (SELECT coalesce(jsonb_agg(jsonb_strip_nulls("
@@ -385,10 +389,6 @@ read_patterns(PGconn *conn, void *arg)
         "          FROM tenant_pattern_overrides o)::text "
         "  FROM cc_agent_patterns() c",
         0, NULL);
-    if (!cc_db_result_ok(p->res) || PQntuples(p->res) != 1) {
-        return PATTERNS_TX_FAILED;
-    }
-    return 0;
 }
 
 
@@ -437,11 +437,8 @@ read_one_pattern(PGconn *conn, void *arg)
     patterns_tx_t  *p = arg;
     const char     *params[1];
 
-    if (audit_cross_tenant_read(conn, p->req, p->cross) != 0) {
-        return PATTERNS_TX_FAILED;
-    }
     params[0] = p->pattern_id;
-    p->res = cc_db_query(conn,
+    return read_one_row(conn, p,
         "SELECT (SELECT e FROM agent_pattern_sets s,"
         "               jsonb_array_elements(s.patterns) e"
         "         WHERE s.version = (SELECT max(version)"
@@ -455,10 +452,6 @@ read_one_pattern(PGconn *conn, void *arg)
         "          FROM tenant_pattern_overrides o"
         "         WHERE o.pattern_id = $1)::text",
         1, params);
-    if (!cc_db_result_ok(p->res) || PQntuples(p->res) != 1) {
-        return PATTERNS_TX_FAILED;
-    }
-    return 0;
 }
 
 
@@ -504,7 +497,7 @@ api_agent_pattern_get(cc_request_t *req, cc_reply_t *rep)
     if (json_is_null(def) && json_is_null(override)) {
         json_decref(def);
         json_decref(override);
-        api_agent_refuse(rep, 404, "not_found", "no such pattern");
+        api_monitor_fail(rep, 404, "not_found", "no such pattern");
         return;
     }
     cc_reply_json(rep, 200, json_pack("{s:s,s:o,s:o,s:o}",
@@ -638,7 +631,7 @@ api_agent_pattern_put(cc_request_t *req, cc_reply_t *rep)
         return;
     }
     if (!is_pattern_id(p.pattern_id)) {
-        api_agent_refuse(rep, 400, "invalid_pattern_id",
+        api_monitor_fail(rep, 400, "invalid_pattern_id",
                          "a patternId is 1-64 letters, digits, '_', '.' or "
                          "'-', starting with a letter or digit");
         return;
@@ -654,7 +647,7 @@ api_agent_pattern_put(cc_request_t *req, cc_reply_t *rep)
     free(p.stored);
     if (rc == PATTERNS_TX_TOO_MANY) {
         json_decref(pattern);
-        api_agent_refuse(rep, 409, "too_many_overrides",
+        api_monitor_fail(rep, 409, "too_many_overrides",
                          "a tenant has at most " OVERRIDES_MAX " pattern "
                          "overrides; remove one first");
         return;
@@ -697,7 +690,7 @@ api_agent_pattern_delete(cc_request_t *req, cc_reply_t *rep)
     }
     rc = cc_db_tenant_tx(app->pool, path.tenant, remove_override, &p);
     if (rc == PATTERNS_TX_NOT_FOUND) {
-        api_agent_refuse(rep, 404, "not_found",
+        api_monitor_fail(rep, 404, "not_found",
                          "this tenant has no override of that pattern");
         return;
     }

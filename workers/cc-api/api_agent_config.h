@@ -1,7 +1,8 @@
 /*
  * A tenant's agent configuration over the API: its IME log-pattern
  * overrides (/api/tenants/{tid}/agent-config/patterns[/{patternId}]), and
- * the access rule the agent-report listing shares with them.
+ * the access rule the agent-report listing and the bootstrap tokens share
+ * with them.
  *
  * Roles: Tenant Admin writes; Tenant Admin, Operator and User read; a
  * Global Admin of the platform tenant may do either in any tenant, and each
@@ -39,9 +40,10 @@ int api_agent_audit(PGconn *conn, const cc_request_t *req,
                     const char *action, const char *target,
                     const char *detail_json);
 
-/* A 400 (or other status) with the platform's error shape and CODE. */
-void api_agent_refuse(cc_reply_t *rep, int status, const char *code,
-                      const char *message);
+/* A Global Admin's access to another tenant (cross set), recorded in
+ * that tenant's audit log before anything is read; 0 on success. */
+int api_agent_audit_cross_tenant(PGconn *conn, const cc_request_t *req,
+                                 int cross);
 
 /* GET /api/tenants/{tid}/agent-config/patterns */
 void api_agent_patterns_list(cc_request_t *req, cc_reply_t *rep);

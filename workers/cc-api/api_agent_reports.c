@@ -18,6 +18,7 @@
 #include "api_agent_config.h"
 #include "api_agent_reports.h"
 #include "api_app.h"
+#include "api_monitor_access.h"
 #include "cc_db.h"
 
 #define REPORTS_LIMIT_DEFAULT  50
@@ -98,25 +99,6 @@ query_arg(const cc_request_t *req, const char *name)
 }
 
 
-/* Digits only, at most 18 of them (fits a bigint). */
-static int
-is_id(const char *s)
-{
-    size_t  i, len;
-
-    len = strlen(s);
-    if (len == 0 || len > 18) {
-        return 0;
-    }
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-
 /* Fills r from the query string; 0, or answers rep and returns -1. */
 static int
 read_query(const cc_request_t *req, cc_reply_t *rep, reports_tx_t *r)
@@ -131,7 +113,7 @@ read_query(const cc_request_t *req, cc_reply_t *rep, reports_tx_t *r)
     } else if (kind != NULL && strcmp(kind, "distress") == 0) {
         r->sql = distress_page_sql;
     } else {
-        api_agent_refuse(rep, 400, "invalid_kind",
+        api_monitor_fail(rep, 400, "invalid_kind",
                          "kind must be error or distress");
         return -1;
     }
@@ -142,15 +124,15 @@ read_query(const cc_request_t *req, cc_reply_t *rep, reports_tx_t *r)
         if (*limit == '\0' || *end != '\0' || n < 1
             || n > REPORTS_LIMIT_MAX)
         {
-            api_agent_refuse(rep, 400, "invalid_limit",
+            api_monitor_fail(rep, 400, "invalid_limit",
                              "limit must be 1 to 200");
             return -1;
         }
     }
     snprintf(r->limit, sizeof(r->limit), "%ld", n);
     cursor = query_arg(req, "cursor");
-    if (cursor != NULL && !is_id(cursor)) {
-        api_agent_refuse(rep, 400, "invalid_cursor",
+    if (cursor != NULL && !api_monitor_ordinal_valid(cursor)) {
+        api_monitor_fail(rep, 400, "invalid_cursor",
                          "cursor must be the nextCursor of a page");
         return -1;
     }
@@ -164,21 +146,11 @@ read_reports(PGconn *conn, void *arg)
 {
     reports_tx_t  *r = arg;
     const char    *params[2];
-    char           target[256];
-    char           detail[96];
     PGresult      *res;
     json_error_t   err;
 
-    if (r->cross) {
-        snprintf(target, sizeof(target), "%s %s", r->req->method,
-                 r->req->path);
-        snprintf(detail, sizeof(detail), "{\"from_tenant\":\"%s\"}",
-                 r->req->identity.tenant);
-        if (api_agent_audit(conn, r->req, "cross_tenant_access", target,
-                            detail) != 0)
-        {
-            return REPORTS_TX_FAILED;
-        }
+    if (api_agent_audit_cross_tenant(conn, r->req, r->cross) != 0) {
+        return REPORTS_TX_FAILED;
     }
     params[0] = r->cursor;
     params[1] = r->limit;

@@ -12,8 +12,10 @@
 
 #include <openssl/rand.h>
 
+#include "api_agent_config.h"
 #include "api_app.h"
 #include "api_bootstrap.h"
+#include "api_monitor_access.h"
 #include "cc_bootstrap.h"
 #include "cc_db.h"
 #include "cc_identity.h"
@@ -45,62 +47,10 @@ typedef struct {
 } bootstrap_tx_t;
 
 
-static void
-refuse(cc_reply_t *rep, int status, const char *code, const char *message)
-{
-    cc_reply_json(rep, status, json_pack("{s:{s:s,s:s}}", "error",
-                                         "code", code, "message", message));
-}
-
-
-static int
-is_platform_global_admin(const cc_request_t *req)
-{
-    const api_app_t  *app = req->app;
-
-    return cc_identity_has_role(&req->identity, "global_admin")
-           && cc_identity_is_platform_tenant(req->identity.tenant,
-                                             app->cfg->platform_tenant);
-}
-
-
-/*
- * 1 when the caller may manage the path's tenant's tokens: its Tenant
- * Admin, or a platform Global Admin (nginx marks that with
- * X-CC-Cross-Tenant when the tenant is another).  Otherwise answers rep.
- */
-static int
-may_manage(const cc_request_t *req, cc_reply_t *rep, cc_identity_t *path,
-           int *cross_tenant)
-{
-    const char  *flag;
-
-    if (cc_identity_set_tenant(path, cc_route_param(&req->match, "tid")) != 0
-        || path->tenant[0] == '\0')
-    {
-        refuse(rep, 404, "not_found", "no such tenant");
-        return 0;
-    }
-    *cross_tenant = strcmp(path->tenant, req->identity.tenant) != 0;
-    if (*cross_tenant) {
-        flag = cc_request_header(req, "X-CC-Cross-Tenant");
-        if (flag == NULL || strcmp(flag, "1") != 0
-            || !is_platform_global_admin(req))
-        {
-            refuse(rep, 403, "other_tenant", "that tenant is not yours");
-            return 0;
-        }
-        return 1;
-    }
-    if (!cc_identity_has_role(&req->identity, "tenant_admin")
-        && !is_platform_global_admin(req))
-    {
-        refuse(rep, 403, "role_required",
-               "only a Tenant Admin manages bootstrap tokens");
-        return 0;
-    }
-    return 1;
-}
+/* Tokens are the Tenant Admin's (or a platform Global Admin's). */
+static const api_agent_access_t  managers = {
+    { "tenant_admin", NULL, NULL, NULL }
+};
 
 
 /* A random (version 4) GUID: the token, 122 bits from the CSPRNG. */
@@ -193,7 +143,8 @@ read_create_body(const cc_request_t *req, cc_reply_t *rep, bootstrap_tx_t *t)
     json_int_t   n;
 
     if (req->json != NULL && !json_is_object(req->json)) {
-        refuse(rep, 400, "invalid_request", "the body must be an object");
+        api_monitor_fail(rep, 400, "invalid_request",
+                         "the body must be an object");
         return -1;
     }
     label = json_object_get(req->json, "label");
@@ -204,8 +155,8 @@ read_create_body(const cc_request_t *req, cc_reply_t *rep, bootstrap_tx_t *t)
             || json_string_length(label) > API_BOOTSTRAP_LABEL_MAX
             || strlen(json_string_value(label)) != json_string_length(label))
         {
-            refuse(rep, 400, "invalid_request",
-                   "label must be a string of at most 128 bytes");
+            api_monitor_fail(rep, 400, "invalid_request",
+                             "label must be a string of at most 128 bytes");
             return -1;
         }
         t->label = json_string_value(label);
@@ -213,15 +164,15 @@ read_create_body(const cc_request_t *req, cc_reply_t *rep, bootstrap_tx_t *t)
     n = API_BOOTSTRAP_DEFAULT_HOURS;
     if (hours != NULL && !json_is_null(hours)) {
         if (!json_is_integer(hours)) {
-            refuse(rep, 400, "invalid_request",
-                   "validHours must be an integer from 1 to 720");
+            api_monitor_fail(rep, 400, "invalid_request",
+                             "validHours must be an integer from 1 to 720");
             return -1;
         }
         n = json_integer_value(hours);
     }
     if (n < 1 || n > API_BOOTSTRAP_MAX_HOURS) {
-        refuse(rep, 400, "invalid_request",
-               "validHours must be an integer from 1 to 720");
+        api_monitor_fail(rep, 400, "invalid_request",
+                         "validHours must be an integer from 1 to 720");
         return -1;
     }
     snprintf(t->hours, sizeof(t->hours), "%d", (int) n);
@@ -238,7 +189,7 @@ api_bootstrap_create(cc_request_t *req, cc_reply_t *rep)
 
     memset(&t, 0, sizeof(t));
     t.req = req;
-    if (!may_manage(req, rep, &path, &t.cross_tenant)
+    if (!api_agent_access(req, rep, &managers, &path, &t.cross_tenant)
         || read_create_body(req, rep, &t) != 0)
     {
         return;
@@ -317,7 +268,7 @@ api_bootstrap_list(cc_request_t *req, cc_reply_t *rep)
 
     memset(&t, 0, sizeof(t));
     t.req = req;
-    if (!may_manage(req, rep, &path, &t.cross_tenant)) {
+    if (!api_agent_access(req, rep, &managers, &path, &t.cross_tenant)) {
         return;
     }
     if (cc_db_tenant_tx(app->pool, path.tenant, list_tokens, &t) != 0) {
@@ -379,17 +330,17 @@ api_bootstrap_revoke(cc_request_t *req, cc_reply_t *rep)
 
     memset(&t, 0, sizeof(t));
     t.req = req;
-    if (!may_manage(req, rep, &path, &t.cross_tenant)) {
+    if (!api_agent_access(req, rep, &managers, &path, &t.cross_tenant)) {
         return;
     }
     t.id = cc_route_param(&req->match, "id");
     if (t.id == NULL || !cc_uuid_valid(t.id)) {
-        refuse(rep, 404, "not_found", "no such bootstrap token");
+        api_monitor_fail(rep, 404, "not_found", "no such bootstrap token");
         return;
     }
     rc = cc_db_tenant_tx(app->pool, path.tenant, revoke_token, &t);
     if (rc == BOOTSTRAP_TX_NOT_FOUND) {
-        refuse(rep, 404, "not_found", "no such bootstrap token");
+        api_monitor_fail(rep, 404, "not_found", "no such bootstrap token");
         return;
     }
     if (rc != 0) {
