@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "cc_ime_actions.h"
 #include "tap.h"
 
 #define SET_FILE    "sql/007_agent_config.sql"
@@ -103,22 +104,6 @@ static const sample_t  samples[] = {
       "[Win32App] ESP phase DeviceSetup completed" },
 };
 
-/* The actions the agent's IME log tracker dispatches on. */
-static const char  *known_actions[] = {
-    "setCurrentApp", "updateStateInstalled", "updateStateDownloading",
-    "updateStateInstalling", "updateStateSkipped", "updateStateError",
-    "updateStatePostponed", "espPhaseDetected", "imeStarted",
-    "policiesDiscovered", "ignoreCompletedApp", "imeAgentVersion",
-    "espTrackStatus", "updateName", "updateWin32AppState",
-    "cancelStuckAndSetCurrent", "imeSessionChange", "imeImpersonation",
-    "enrollmentCompleted", "updateDoTelemetry", "scriptStarted",
-    "scriptContext", "scriptExitCode", "scriptOutput", "scriptCompleted",
-    "healthScriptResult", "captureExitCode", "captureHResult",
-    "captureAppVersion", "captureAppTypeWinGet", "captureAppTypeMsi",
-    "captureAttemptNumber", "captureDetectionResult",
-};
-
-
 static char *
 read_file(const char *path)
 {
@@ -167,20 +152,6 @@ load_default_set(void)
     }
     free(sql);
     return set;
-}
-
-
-static int
-is_known_action(const char *action)
-{
-    size_t  i;
-
-    for (i = 0; i < sizeof(known_actions) / sizeof(known_actions[0]); i++) {
-        if (action != NULL && strcmp(action, known_actions[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 
@@ -251,7 +222,7 @@ check_pattern(json_t *p)
                             || strcmp(category, "currentPhase") == 0
                             || strcmp(category, "otherPhases") == 0),
        "%s: its category is one the agent knows", id);
-    ok(is_known_action(json_string_value(json_object_get(p, "action"))),
+    ok(cc_ime_action_known(json_string_value(json_object_get(p, "action"))),
        "%s: its action is one the agent knows", id);
     ok(json_is_true(json_object_get(p, "enabled"))
        && json_is_true(json_object_get(p, "isBuiltIn"))

@@ -23,6 +23,7 @@
 #include "api_app.h"
 #include "api_monitor_access.h"
 #include "cc_db.h"
+#include "cc_ime_actions.h"
 #include "cc_log.h"
 
 #define PATTERN_MAX_LEN       2000
@@ -46,21 +47,6 @@ static const api_agent_access_t  writers = {
 };
 
 static const char  *categories[] = { "always", "currentPhase", "otherPhases" };
-
-/* The actions the agent's IME log tracker dispatches on. */
-static const char  *actions[] = {
-    "setCurrentApp", "updateStateInstalled", "updateStateDownloading",
-    "updateStateInstalling", "updateStateSkipped", "updateStateError",
-    "updateStatePostponed", "espPhaseDetected", "imeStarted",
-    "policiesDiscovered", "ignoreCompletedApp", "imeAgentVersion",
-    "espTrackStatus", "updateName", "updateWin32AppState",
-    "cancelStuckAndSetCurrent", "imeSessionChange", "imeImpersonation",
-    "enrollmentCompleted", "updateDoTelemetry", "scriptStarted",
-    "scriptContext", "scriptExitCode", "scriptOutput", "scriptCompleted",
-    "healthScriptResult", "captureExitCode", "captureHResult",
-    "captureAppVersion", "captureAppTypeWinGet", "captureAppTypeMsi",
-    "captureAttemptNumber", "captureDetectionResult",
-};
 
 #define API_ISO_UTC(col) \
     "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -310,7 +296,7 @@ checked_override(const cc_request_t *req, cc_reply_t *rep, const char *id,
                          "otherPhases");
         return NULL;
     }
-    if (!is_one_of(action, actions, sizeof(actions) / sizeof(actions[0]))) {
+    if (!cc_ime_action_known(action)) {
         api_monitor_fail(rep, 400, "invalid_action",
                          "action must be one the agent knows");
         return NULL;
