@@ -526,7 +526,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
     }
 
     for (page = 0; page < AP_MAX_PAGES; page++) {
-        if (cc_graph_get(&ap->fetch, url, token, &res) != 0) {
+        if (cc_fetch_json_bearer(&ap->fetch, url, token, &res) != 0) {
             memset(token, 0, sizeof(token));
             return graph_failed(ap, tenant, &res);
         }

@@ -182,14 +182,17 @@ read_answer(CURL *curl, CURLcode rc, fetch_body_t *body,
 }
 
 
-int
-cc_fetch_json(const cc_fetch_options_t *opt, const char *url,
-              cc_fetch_result_t *res)
+/* The GET both entry points make; token NULL sends no Authorization. */
+static int
+fetch_json(const cc_fetch_options_t *opt, const char *url, const char *token,
+           cc_fetch_result_t *res)
 {
     CURL               *curl;
     CURLcode            rc;
-    struct curl_slist  *headers;
+    struct curl_slist  *headers, *h;
     fetch_body_t        body;
+    char               *auth;
+    size_t              len;
     int                 ok;
 
     memset(res, 0, sizeof(*res));
@@ -199,9 +202,22 @@ cc_fetch_json(const cc_fetch_options_t *opt, const char *url,
         return -1;
     }
 
+    auth = NULL;
+    len = 0;
     curl = curl_easy_init();
     headers = curl_slist_append(NULL, "Accept: application/json");
-    if (curl == NULL || headers == NULL) {
+    h = headers;
+    if (token != NULL && headers != NULL) {
+        len = strlen(token) + sizeof("Authorization: Bearer ");
+        auth = malloc(len);
+        h = NULL;
+        if (auth != NULL) {
+            snprintf(auth, len, "Authorization: Bearer %s", token);
+            h = curl_slist_append(headers, auth);
+        }
+    }
+    if (curl == NULL || h == NULL) {
+        free(auth);
         curl_slist_free_all(headers);
         curl_easy_cleanup(curl);
         res->err = CC_FETCH_INTERNAL;
@@ -216,10 +232,30 @@ cc_fetch_json(const cc_fetch_options_t *opt, const char *url,
     rc = curl_easy_perform(curl);
     ok = read_answer(curl, rc, &body, res);
 
+    if (auth != NULL) {
+        memset(auth, 0, len);       /* the token is a secret */
+        free(auth);
+    }
     free(body.data);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     return ok;
+}
+
+
+int
+cc_fetch_json(const cc_fetch_options_t *opt, const char *url,
+              cc_fetch_result_t *res)
+{
+    return fetch_json(opt, url, NULL, res);
+}
+
+
+int
+cc_fetch_json_bearer(const cc_fetch_options_t *opt, const char *url,
+                     const char *token, cc_fetch_result_t *res)
+{
+    return fetch_json(opt, url, token, res);
 }
 
 

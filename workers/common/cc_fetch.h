@@ -59,6 +59,14 @@ typedef struct cc_fetch_result {
 int cc_fetch_json(const cc_fetch_options_t *opt, const char *url,
                   cc_fetch_result_t *res);
 
+/*
+ * The same GET with "Authorization: Bearer token" (an app-only token for
+ * Microsoft Graph, say); the header is wiped from memory afterwards and
+ * never logged.
+ */
+int cc_fetch_json_bearer(const cc_fetch_options_t *opt, const char *url,
+                         const char *token, cc_fetch_result_t *res);
+
 /* Releases what a result holds; idempotent. */
 void cc_fetch_result_clear(cc_fetch_result_t *res);
 
