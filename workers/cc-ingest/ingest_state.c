@@ -119,7 +119,7 @@ note_row(summary_t *s, const json_t *row)
     const char  *type;
     json_t      *phase;
     json_int_t   seq;
-    int          rank;
+    int          rank, stalled, periodic;
 
     type = row_text(row, "event_type");
     if (type == NULL) {
@@ -138,17 +138,17 @@ note_row(summary_t *s, const json_t *row)
     {
         note_declaration(s, seq, json_integer_value(phase), row);
     }
-    if (strcmp(type, "session_stalled") == 0) {
+    stalled = strcmp(type, "session_stalled") == 0;
+    periodic = ingest_state_is_periodic(type);
+    if (stalled) {
         if (seq > s->stall_seq) {
             s->stall_seq = seq;
             s->stall_message = row_text(row, "message");
         }
-    } else if (!ingest_state_is_periodic(type)) {
+    } else if (!periodic) {
         s->progressed = 1;
     }
-    if ((strcmp(type, "session_stalled") == 0
-         || !ingest_state_is_periodic(type)) && seq > s->word_seq)
-    {
+    if ((stalled || !periodic) && seq > s->word_seq) {
         s->word_seq = seq;
         s->word = type;
     }
