@@ -37,9 +37,8 @@ ingest_live_batch_stored(cc_live_t *live, const char *tenant,
             "phase", change->phase, "status", change->status));
     }
     if (ingest_state_changed(change)) {
-        cc_live_publish(live, tenant, json_pack("{s:s,s:s,s:s,s:s,s:s*}",
-            "type", "session.status", "sessionId", session,
-            "from", change->old_status, "to", change->status,
-            "reason", change->reason[0] != '\0' ? change->reason : NULL));
+        cc_live_publish(live, tenant, cc_live_status_message(session,
+            change->old_status, change->status,
+            change->reason[0] != '\0' ? change->reason : NULL));
     }
 }

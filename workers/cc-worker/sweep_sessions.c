@@ -34,14 +34,12 @@ status_messages(const PGresult *res)
     list = json_array();
     for (i = 0; list != NULL && i < PQntuples(res); i++) {
         reason = PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4);
-        json_array_append_new(list, json_pack("{s:s,s:{s:s,s:s,s:s,s:s,s:s*}}",
+        json_array_append_new(list, json_pack("{s:s,s:o}",
             "tenant", PQgetvalue(res, i, 0),
-            "message",
-                "type", "session.status",
-                "sessionId", PQgetvalue(res, i, 1),
-                "from", PQgetvalue(res, i, 2),
-                "to", PQgetvalue(res, i, 3),
-                "reason", reason));
+            "message", cc_live_status_message(PQgetvalue(res, i, 1),
+                                              PQgetvalue(res, i, 2),
+                                              PQgetvalue(res, i, 3),
+                                              reason)));
     }
     return list;
 }

@@ -164,6 +164,16 @@ cc_live_publish(cc_live_t *live, const char *tenant, json_t *msg)
 }
 
 
+json_t *
+cc_live_status_message(const char *session, const char *from,
+                       const char *to, const char *reason)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s*}",
+        "type", "session.status", "sessionId", session,
+        "from", from, "to", to, "reason", reason);
+}
+
+
 void
 cc_live_collect(FILE *out, void *arg)
 {

@@ -31,6 +31,11 @@ void cc_live_destroy(cc_live_t *live);
 /* Sends msg (consumed, may be NULL) to tenant's channel. */
 void cc_live_publish(cc_live_t *live, const char *tenant, json_t *msg);
 
+/* The "session.status" message: a session went from one status to
+ * another, for reason (NULL for none).  NULL when out of memory. */
+json_t *cc_live_status_message(const char *session, const char *from,
+                               const char *to, const char *reason);
+
 /* Metrics collector (cc_metrics_add_collector): messages sent and lost. */
 void cc_live_collect(FILE *out, void *arg);
 
