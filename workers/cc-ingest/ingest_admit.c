@@ -51,6 +51,19 @@ ingest_admit(const cc_request_t *req, cc_reply_t *rep)
 
 
 int
+ingest_names_own_tenant(const cc_request_t *req, const char *named)
+{
+    cc_identity_t  id;
+
+    if (named == NULL || named[0] == '\0') {
+        return 1;
+    }
+    return cc_identity_set_tenant(&id, named) == 0
+           && strcmp(id.tenant, req->identity.tenant) == 0;
+}
+
+
+int
 ingest_admitted_by_bootstrap(const cc_request_t *req)
 {
     const char  *method;

@@ -24,6 +24,12 @@ void ingest_refuse(cc_reply_t *rep, int status, const char *code,
  */
 int ingest_admit(const cc_request_t *req, cc_reply_t *rep);
 
+/*
+ * True when a tenant id the agent wrote into its request (NAMED: NULL or
+ * empty for none) is the certificate's tenant, in any letter case.
+ */
+int ingest_names_own_tenant(const cc_request_t *req, const char *named);
+
 /* The protocol's ValidatorType for a device admitted by a token. */
 #define INGEST_VALIDATED_BY_BOOTSTRAP  4
 

@@ -195,7 +195,6 @@ read_registration(cc_request_t *req, cc_reply_t *rep, registration_t *r)
 {
     json_t      *reg;
     const char  *tenant, *ts;
-    cc_identity_t   body;
 
     reg = json_object_get(req->json, "Registration");
     if (!json_is_object(reg)) {
@@ -211,10 +210,7 @@ read_registration(cc_request_t *req, cc_reply_t *rep, registration_t *r)
     /* A body naming another tenant than the certificate's is refused with
      * 403, which stops the agent instead of retrying (6, and 7 step 5). */
     tenant = json_string_value(json_object_get(reg, "TenantId"));
-    if (tenant != NULL && tenant[0] != '\0'
-        && (cc_identity_set_tenant(&body, tenant) != 0
-            || strcmp(body.tenant, req->identity.tenant) != 0))
-    {
+    if (!ingest_names_own_tenant(req, tenant)) {
         ingest_refuse(rep, 403, "tenant_mismatch",
                       "the registration names another tenant than the device "
                       "certificate");

@@ -175,17 +175,10 @@ is_bootstrap_probe(const cc_request_t *req)
 static int
 query_names_own_tenant(const cc_request_t *req)
 {
-    const char     *query_tenant;
-    cc_identity_t   query;
-
-    query_tenant = MHD_lookup_connection_value(req->connection,
-                                               MHD_GET_ARGUMENT_KIND,
-                                               "tenantId");
-    if (query_tenant == NULL || query_tenant[0] == '\0') {
-        return 1;
-    }
-    return cc_identity_set_tenant(&query, query_tenant) == 0
-           && strcmp(query.tenant, req->identity.tenant) == 0;
+    return ingest_names_own_tenant(req,
+               MHD_lookup_connection_value(req->connection,
+                                           MHD_GET_ARGUMENT_KIND,
+                                           "tenantId"));
 }
 
 

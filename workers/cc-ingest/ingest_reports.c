@@ -126,7 +126,6 @@ check_error_report(const cc_request_t *req)
 {
     json_t         *body = req->json, *r;
     const char     *session, *tenant;
-    cc_identity_t   named;
 
     if (!json_is_object(body)) {
         return NULL;
@@ -137,10 +136,7 @@ check_error_report(const cc_request_t *req)
     }
     /* A report naming another tenant than the certificate's is not ours. */
     tenant = json_string_value(json_object_get(body, "TenantId"));
-    if (tenant != NULL && tenant[0] != '\0'
-        && (cc_identity_set_tenant(&named, tenant) != 0
-            || strcmp(named.tenant, req->identity.tenant) != 0))
-    {
+    if (!ingest_names_own_tenant(req, tenant)) {
         return NULL;
     }
     r = json_object();
