@@ -23,6 +23,9 @@ static const char  *sync_statuses[] = {
     "active", "suspended", "offboarding", "offboarded"
 };
 
+#define SYNC_NKINDS     (sizeof(sync_kinds) / sizeof(sync_kinds[0]))
+#define SYNC_NSTATUSES  (sizeof(sync_statuses) / sizeof(sync_statuses[0]))
+
 
 const char *
 sync_kind_name(sync_kind_t kind)
@@ -43,7 +46,7 @@ kind_from_name(const char *name, sync_kind_t *kind)
 {
     size_t  i;
 
-    for (i = 0; name != NULL && i < 4; i++) {
+    for (i = 0; name != NULL && i < SYNC_NKINDS; i++) {
         if (strcmp(name, sync_kinds[i]) == 0) {
             *kind = (sync_kind_t) i;
             return 0;
@@ -178,7 +181,7 @@ is_status(const char *s)
 {
     size_t  i;
 
-    for (i = 0; s != NULL && i < 4; i++) {
+    for (i = 0; s != NULL && i < SYNC_NSTATUSES; i++) {
         if (strcmp(s, sync_statuses[i]) == 0) {
             return 1;
         }
