@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "cc_entra_token.h"
 #include "cc_fetch.h"
@@ -446,7 +447,7 @@ first_page_url(const ingest_autopilot_t *ap, const char *serial, char *url,
     }
     n = (size_t) snprintf(url, len, "%s?$filter=%s", base, escaped);
     rc = n < len ? 0 : -1;
-    memset(filter, 0, sizeof(filter));
+    OPENSSL_cleanse(filter, sizeof(filter));
     curl_free(escaped);
     return rc;
 }
@@ -527,7 +528,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
 
     for (page = 0; page < AP_MAX_PAGES; page++) {
         if (cc_fetch_json_bearer(&ap->fetch, url, token, &res) != 0) {
-            memset(token, 0, sizeof(token));
+            OPENSSL_cleanse(token, sizeof(token));
             return graph_failed(ap, tenant, &res);
         }
         found = page_lists(res.json, serial);
@@ -537,7 +538,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
             && (strlen(next) >= sizeof(url) || !is_graph_url(ap, next)))
         {
             cc_fetch_result_clear(&res);
-            memset(token, 0, sizeof(token));
+            OPENSSL_cleanse(token, sizeof(token));
             return fail(ap, tenant, "graph: a nextLink off Graph's origin",
                         200, 0);
         }
@@ -546,7 +547,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
         }
         cc_fetch_result_clear(&res);
         if (found || next == NULL) {
-            memset(token, 0, sizeof(token));
+            OPENSSL_cleanse(token, sizeof(token));
             record_success(ap, tenant);
             return found ? INGEST_AUTOPILOT_REGISTERED
                          : INGEST_AUTOPILOT_NOT_REGISTERED;
@@ -554,7 +555,7 @@ ask_graph(ingest_autopilot_t *ap, const char *tenant, const char *serial)
     }
     /* So many near matches that the bound ran out: the device is not
      * among the ones seen, which is the honest answer we have. */
-    memset(token, 0, sizeof(token));
+    OPENSSL_cleanse(token, sizeof(token));
     cc_log_fields(CC_LOG_WARN, "autopilot lookup stopped after its page "
                   "limit", json_pack("{s:s,s:i}", "tenant", tenant,
                                      "pages", AP_MAX_PAGES));
@@ -595,7 +596,7 @@ ingest_autopilot_check(ingest_autopilot_t *ap, const char *tenant,
                   monotonic_now() + ttl);
         pthread_mutex_unlock(&ap->lock);
     }
-    memset(key, 0, sizeof(key));
+    OPENSSL_cleanse(key, sizeof(key));
     return v;
 }
 

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "cc_entra_token.h"
 #include "cc_fetch.h"
@@ -120,7 +121,7 @@ read_secret(const char *path)
         }
     }
     fclose(f);
-    memset(buf, 0, sizeof(buf));
+    OPENSSL_cleanse(buf, sizeof(buf));
     if (secret == NULL) {
         cc_log(CC_LOG_ERROR, "the client secret file %s is empty", path);
     }
@@ -338,7 +339,7 @@ token_form(CURL *curl, const cc_entra_token_client_t *c, const char *scope)
     }
     curl_free(id);
     if (secret != NULL) {
-        memset(secret, 0, strlen(secret));
+        OPENSSL_cleanse(secret, strlen(secret));
     }
     curl_free(secret);
     curl_free(sc);
@@ -448,7 +449,7 @@ request_token(cc_entra_token_client_t *c, const char *tenant,
     headers = curl_slist_append(NULL, "Accept: application/json");
     form = curl != NULL ? token_form(curl, c, scope) : NULL;
     if (form == NULL || headers == NULL) {
-        free(form);
+        wipe_and_free(form);
         curl_slist_free_all(headers);
         curl_easy_cleanup(curl);
         set_error(err, 0, "out of memory");
@@ -480,8 +481,10 @@ request_token(cc_entra_token_client_t *c, const char *tenant,
         result = classify(rc, status, &a, err);
     }
 
-    memset(form, 0, strlen(form));
-    free(form);
+    wipe_and_free(form);
+    if (a.data != NULL) {
+        OPENSSL_cleanse(a.data, a.len);     /* a 200 answer holds the token */
+    }
     free(a.data);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "cc_fetch.h"
 #include "cc_version.h"
@@ -233,7 +234,7 @@ fetch_json(const cc_fetch_options_t *opt, const char *url, const char *token,
     ok = read_answer(curl, rc, &body, res);
 
     if (auth != NULL) {
-        memset(auth, 0, len);       /* the token is a secret */
+        OPENSSL_cleanse(auth, len);     /* the token is a secret */
         free(auth);
     }
     free(body.data);
