@@ -580,6 +580,7 @@ ingest_autopilot_check(ingest_autopilot_t *ap, const char *tenant,
     hit = cache_get(&ap->cache, key, monotonic_now(), &registered);
     pthread_mutex_unlock(&ap->lock);
     if (hit) {
+        OPENSSL_cleanse(key, sizeof(key));
         return registered ? INGEST_AUTOPILOT_REGISTERED
                           : INGEST_AUTOPILOT_NOT_REGISTERED;
     }
@@ -614,6 +615,7 @@ ingest_autopilot_known(ingest_autopilot_t *ap, const char *tenant,
     pthread_mutex_lock(&ap->lock);
     hit = cache_get(&ap->cache, key, monotonic_now(), &registered);
     pthread_mutex_unlock(&ap->lock);
+    OPENSSL_cleanse(key, sizeof(key));
     return hit && registered;
 }
 
