@@ -554,10 +554,11 @@ ingest_upload_url(cc_request_t *req, cc_reply_t *rep)
     answer_upload_url(rep, app->upload, blob, expiry);
     if (rep->status == 200) {
         cc_sas_format_time(expiry, expires);
+        /* Not the blob name: its suffix is the agent's free text. */
         cc_log_fields(CC_LOG_INFO, "diagnostics upload URL issued",
-                      json_pack("{s:s,s:s,s:s,s:s,s:s}",
+                      json_pack("{s:s,s:s,s:s,s:s}",
                                 "tenant", req->identity.tenant,
                                 "device", u.device, "session", u.session,
-                                "blob", blob, "expires", expires));
+                                "expires", expires));
     }
 }
