@@ -6,13 +6,7 @@
 #include <curl/curl.h>
 
 #include "api_probe.h"
-
-
-static size_t
-discard_body(char *data, size_t size, size_t n, void *arg)
-{
-    return size * n;
-}
+#include "cc_curl_body.h"
 
 
 int
@@ -49,7 +43,7 @@ api_probe_healthz(const char *socket_path)
     curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) API_PROBE_TIMEOUT_MS);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cc_curl_discard);
 
     status = 0;
     rc = curl_easy_perform(curl);

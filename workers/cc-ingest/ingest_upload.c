@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "cc_curl_body.h"
 #include "cc_db.h"
 #include "cc_identity.h"
 #include "cc_log.h"
@@ -113,13 +114,6 @@ read_key_file(ingest_upload_t *up, const char *path)
                "account key");
     }
     return rc;
-}
-
-
-static size_t
-discard_body(char *data, size_t size, size_t n, void *ctx)
-{
-    return size * n;
 }
 
 
@@ -212,7 +206,7 @@ create_container(const ingest_upload_t *up, const char *ca_file)
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) UPLOAD_CONNECT_MS);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) UPLOAD_CREATE_MS);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cc_curl_discard);
     if (ca_file[0] != '\0') {
         curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
     }

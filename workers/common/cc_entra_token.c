@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "cc_curl_body.h"
 #include "cc_entra_token.h"
 #include "cc_fetch.h"
 #include "cc_log.h"
@@ -51,12 +52,6 @@ struct cc_entra_token_client {
     pthread_mutex_t     lock;
     token_slot_t        slots[TOKEN_CACHE_SLOTS];
 };
-
-typedef struct {
-    char    *data;
-    size_t   len;
-    int      too_large;
-} answer_t;
 
 
 static time_t
@@ -292,30 +287,6 @@ cc_entra_token_forget(cc_entra_token_client_t *c, const char *tenant,
 
 /* ---- the exchange -------------------------------------------------- */
 
-static size_t
-collect_answer(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    answer_t  *a = arg;
-    size_t     n;
-    char      *p;
-
-    n = size * nmemb;
-    if (a->len + n > TOKEN_ANSWER_MAX) {
-        a->too_large = 1;
-        return 0;
-    }
-    p = realloc(a->data, a->len + n + 1);
-    if (p == NULL) {
-        return 0;
-    }
-    memcpy(p + a->len, ptr, n);
-    a->data = p;
-    a->len += n;
-    a->data[a->len] = '\0';
-    return n;
-}
-
-
 /* client_id=...&client_secret=...&grant_type=client_credentials&scope=...,
  * each value URL-encoded (secrets hold "~", "." and the like). */
 static char *
@@ -357,7 +328,7 @@ set_error(cc_entra_token_error_t *err, long status, const char *detail)
 
 /* Entra's error answer: "error" and the first of "error_codes". */
 static void
-read_refusal(const answer_t *a, cc_entra_token_error_t *err)
+read_refusal(const cc_curl_body_t *a, cc_entra_token_error_t *err)
 {
     json_t      *doc, *codes;
     const char  *e;
@@ -376,7 +347,7 @@ read_refusal(const answer_t *a, cc_entra_token_error_t *err)
 
 
 static cc_entra_token_status_t
-read_token(const answer_t *a, char *out, size_t outlen, long *expires_in,
+read_token(const cc_curl_body_t *a, char *out, size_t outlen, long *expires_in,
            cc_entra_token_error_t *err)
 {
     json_t      *doc, *exp;
@@ -404,7 +375,7 @@ read_token(const answer_t *a, char *out, size_t outlen, long *expires_in,
 
 
 static cc_entra_token_status_t
-classify(CURLcode rc, long status, const answer_t *a,
+classify(CURLcode rc, long status, const cc_curl_body_t *a,
          cc_entra_token_error_t *err)
 {
     if (rc != CURLE_OK) {
@@ -436,7 +407,7 @@ request_token(cc_entra_token_client_t *c, const char *tenant,
     struct curl_slist        *headers;
     char                      url[CC_FETCH_URL_MAX], path[256];
     char                     *form;
-    answer_t                  a;
+    cc_curl_body_t                  a;
     long                      status;
     cc_entra_token_status_t   result;
 
@@ -457,6 +428,7 @@ request_token(cc_entra_token_client_t *c, const char *tenant,
     }
 
     memset(&a, 0, sizeof(a));
+    a.max = TOKEN_ANSWER_MAX;
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
@@ -469,7 +441,7 @@ request_token(cc_entra_token_client_t *c, const char *tenant,
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "concierge/" CC_VERSION);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_answer);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cc_curl_body_collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
 
     rc = curl_easy_perform(curl);

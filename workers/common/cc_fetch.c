@@ -10,60 +10,9 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "cc_curl_body.h"
 #include "cc_fetch.h"
 #include "cc_version.h"
-
-
-typedef struct {
-    char                *data;
-    size_t               len;
-    size_t               cap;
-    size_t               max;
-    int                  too_large;
-    volatile const int  *cancel;
-} fetch_body_t;
-
-
-static size_t
-collect_body(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    fetch_body_t  *b = arg;
-    size_t         n, cap;
-    char          *p;
-
-    n = size * nmemb;
-    if (n > b->max - b->len) {
-        b->too_large = 1;
-        return 0;       /* makes curl fail with CURLE_WRITE_ERROR */
-    }
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        p = realloc(b->data, cap);
-        if (p == NULL) {
-            return 0;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-
-/* Aborts the transfer once the caller asks us to stop. */
-static int
-check_cancel(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-             curl_off_t ultotal, curl_off_t ulnow)
-{
-    fetch_body_t  *b = arg;
-
-    return (b->cancel != NULL && *b->cancel) ? 1 : 0;
-}
 
 
 static int
@@ -76,7 +25,7 @@ is_https(const char *url)
 
 static void
 set_options(CURL *curl, const cc_fetch_options_t *opt, const char *url,
-            fetch_body_t *body, struct curl_slist *headers)
+            cc_curl_body_t *body, struct curl_slist *headers)
 {
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
@@ -95,16 +44,16 @@ set_options(CURL *curl, const cc_fetch_options_t *opt, const char *url,
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "concierge/" CC_VERSION);
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cc_curl_body_collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancel);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, cc_curl_body_check_cancel);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, body);
 }
 
 
 static cc_fetch_err_t
-error_of(CURLcode rc, const fetch_body_t *body)
+error_of(CURLcode rc, const cc_curl_body_t *body)
 {
     switch (rc) {
     case CURLE_OK:
@@ -142,7 +91,7 @@ status_is_retryable(long status)
 
 /* Fills res from a finished exchange; returns 0 on success. */
 static int
-read_answer(CURL *curl, CURLcode rc, fetch_body_t *body,
+read_answer(CURL *curl, CURLcode rc, cc_curl_body_t *body,
             cc_fetch_result_t *res)
 {
     curl_off_t    retry_after;
@@ -191,7 +140,7 @@ fetch_json(const cc_fetch_options_t *opt, const char *url, const char *token,
     CURL               *curl;
     CURLcode            rc;
     struct curl_slist  *headers, *h;
-    fetch_body_t        body;
+    cc_curl_body_t        body;
     char               *auth;
     size_t              len;
     int                 ok;

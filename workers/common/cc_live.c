@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "cc_curl_body.h"
 #include "cc_live.h"
 #include "cc_log.h"
 
@@ -88,15 +89,6 @@ cc_live_destroy(cc_live_t *live)
 }
 
 
-static size_t
-discard_answer(char *data, size_t size, size_t n, void *arg)
-{
-    (void) data;
-    (void) arg;
-    return size * n;
-}
-
-
 static CURL *
 thread_handle(cc_live_t *live)
 {
@@ -115,7 +107,7 @@ thread_handle(cc_live_t *live)
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, live->timeout_ms);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, live->headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_answer);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cc_curl_discard);
     if (pthread_setspecific(live->handle_key, curl) != 0) {
         curl_easy_cleanup(curl);
         return NULL;

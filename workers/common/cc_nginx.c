@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "cc_curl_body.h"
 #include "cc_nginx.h"
 #include "cc_version.h"
 
@@ -20,15 +21,6 @@ struct cc_nginx {
     int                  timeout_ms;
     volatile const int  *cancel;
 };
-
-typedef struct {
-    char                *data;
-    size_t               len;
-    size_t               cap;
-    int                  too_large;
-    volatile const int  *cancel;
-} nginx_body_t;
-
 
 cc_nginx_t *
 cc_nginx_create(const char *socket_path, int timeout_ms,
@@ -66,53 +58,12 @@ cc_nginx_destroy(cc_nginx_t *ngx)
 }
 
 
-static size_t
-collect_answer(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    nginx_body_t  *b = arg;
-    size_t         n, cap;
-    char          *p;
-
-    n = size * nmemb;
-    if (n > CC_NGINX_MAX_ANSWER - b->len) {
-        b->too_large = 1;
-        return 0;
-    }
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-        p = realloc(b->data, cap);
-        if (p == NULL) {
-            return 0;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-
-static int
-check_cancel(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-             curl_off_t ultotal, curl_off_t ulnow)
-{
-    nginx_body_t  *b = arg;
-
-    return (b->cancel != NULL && *b->cancel) ? 1 : 0;
-}
-
-
 /* Sets up the handle for one request; the connection itself survives
  * curl_easy_reset(), so it is reused while nginx keeps it open. */
 static void
 set_options(cc_nginx_t *ngx, const char *method, const char *url,
             const char *payload, struct curl_slist *headers,
-            nginx_body_t *answer)
+            cc_curl_body_t *answer)
 {
     CURL  *curl = ngx->curl;
 
@@ -131,16 +82,16 @@ set_options(cc_nginx_t *ngx, const char *method, const char *url,
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t) strlen(payload));
     }
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_answer);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, cc_curl_body_collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancel);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, cc_curl_body_check_cancel);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, answer);
 }
 
 
 static void
-describe_failure(CURLcode rc, const nginx_body_t *body,
+describe_failure(CURLcode rc, const cc_curl_body_t *body,
                  cc_nginx_answer_t *ans)
 {
     const char  *what;
@@ -181,7 +132,7 @@ take_error_code(cc_nginx_answer_t *ans)
 
 
 static void
-read_answer(cc_nginx_t *ngx, nginx_body_t *body, cc_nginx_answer_t *ans)
+read_answer(cc_nginx_t *ngx, cc_curl_body_t *body, cc_nginx_answer_t *ans)
 {
     curl_easy_getinfo(ngx->curl, CURLINFO_RESPONSE_CODE, &ans->status);
     if (body->len > 0) {
@@ -224,13 +175,14 @@ cc_nginx_request(cc_nginx_t *ngx, const char *method, const char *path,
                  const json_t *body, cc_nginx_answer_t *ans)
 {
     struct curl_slist  *headers;
-    nginx_body_t        answer;
+    cc_curl_body_t        answer;
     CURLcode            rc;
     char                url[CC_NGINX_PATH_MAX + 32];
     char               *payload;
 
     memset(ans, 0, sizeof(*ans));
     memset(&answer, 0, sizeof(answer));
+    answer.max = CC_NGINX_MAX_ANSWER;
     answer.cancel = ngx->cancel;
     snprintf(url, sizeof(url), "http://localhost%s", path);
 
