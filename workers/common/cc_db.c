@@ -25,6 +25,8 @@ struct cc_db_pool {
     int               nfree;
     int              *free_slots;   /* stack of free slot numbers */
     PGconn          **conns;        /* NULL = not connected */
+    int               nprepared;
+    cc_db_prepared_t  prepared[CC_DB_MAX_PREPARED];
 };
 
 
@@ -134,6 +136,46 @@ cc_db_pool_destroy(cc_db_pool_t *pool)
 
 
 
+int
+cc_db_pool_prepare(cc_db_pool_t *pool, const char *name, const char *sql)
+{
+    if (pool->nprepared == CC_DB_MAX_PREPARED) {
+        return -1;
+    }
+    pool->prepared[pool->nprepared].name = name;
+    pool->prepared[pool->nprepared].sql = sql;
+    pool->nprepared++;
+    return 0;
+}
+
+
+/* A new connection with the pool's statements prepared on it, or NULL. */
+static PGconn *
+connect_prepared(cc_db_pool_t *pool)
+{
+    PGconn    *conn;
+    PGresult  *res;
+    int        i, ok;
+
+    conn = cc_db_connect(pool->conninfo, pool->application_name);
+    for (i = 0; conn != NULL && i < pool->nprepared; i++) {
+        res = PQprepare(conn, pool->prepared[i].name, pool->prepared[i].sql,
+                        0, NULL);
+        ok = cc_db_result_ok(res);
+        if (!ok) {
+            cc_log_fields(CC_LOG_ERROR, "preparing a statement failed",
+                          json_pack("{s:s,s:s}",
+                                    "statement", pool->prepared[i].name,
+                                    "sqlstate", cc_db_sqlstate(res)));
+            PQfinish(conn);
+            conn = NULL;
+        }
+        PQclear(res);
+    }
+    return conn;
+}
+
+
 /* Takes a free slot number, or -1 when none came free in time. */
 static int
 take_slot(cc_db_pool_t *pool, int timeout_ms)
@@ -184,8 +226,7 @@ cc_db_acquire(cc_db_pool_t *pool, int timeout_ms)
         pool->conns[slot] = NULL;
     }
     if (pool->conns[slot] == NULL) {
-        pool->conns[slot] = cc_db_connect(pool->conninfo,
-                                          pool->application_name);
+        pool->conns[slot] = connect_prepared(pool);
     }
     if (pool->conns[slot] == NULL) {
         give_slot(pool, slot);
@@ -338,6 +379,20 @@ cc_db_query(PGconn *conn, const char *sql, int nparams,
     PGresult  *res;
 
     res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (!cc_db_result_ok(res)) {
+        log_failure(res);
+    }
+    return res;
+}
+
+
+PGresult *
+cc_db_query_prepared(PGconn *conn, const char *name, int nparams,
+                     const char *const *params)
+{
+    PGresult  *res;
+
+    res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
     if (!cc_db_result_ok(res)) {
         log_failure(res);
     }

@@ -21,6 +21,14 @@ typedef struct cc_db_pool cc_db_pool_t;
 #define CC_DB_UNAVAILABLE  -1     /* no connection could be had */
 #define CC_DB_FAILED       -2     /* a statement of ours failed */
 
+/* Statements a pool prepares on each connection it opens. */
+#define CC_DB_MAX_PREPARED  8
+
+typedef struct cc_db_prepared {
+    const char  *name;
+    const char  *sql;
+} cc_db_prepared_t;
+
 /* The time cc_db_acquire() waits for a free connection by default. */
 #define CC_DB_ACQUIRE_MS  5000
 
@@ -31,6 +39,16 @@ typedef struct cc_db_pool cc_db_pool_t;
  */
 cc_db_pool_t *cc_db_pool_create(const char *conninfo, int size,
                                 const char *application_name);
+
+/*
+ * Has every connection of the pool prepare sql as name when it opens, so
+ * that callers can run it with cc_db_query_prepared() on any connection
+ * they acquire.  Call before the pool is first used; name and sql must
+ * outlive the pool.  A connection whose PREPARE fails is not used (the
+ * schema is older than the worker): requests get no connection.  -1 when
+ * CC_DB_MAX_PREPARED are registered already.
+ */
+int cc_db_pool_prepare(cc_db_pool_t *pool, const char *name, const char *sql);
 
 /* Closes every connection; all must have been released. */
 void cc_db_pool_destroy(cc_db_pool_t *pool);
@@ -61,6 +79,10 @@ PGconn *cc_db_connect(const char *conninfo, const char *application_name);
  */
 PGresult *cc_db_query(PGconn *conn, const char *sql, int nparams,
                       const char *const *params);
+
+/* cc_db_query() for a statement the pool prepared (cc_db_pool_prepare). */
+PGresult *cc_db_query_prepared(PGconn *conn, const char *name, int nparams,
+                               const char *const *params);
 
 /* True when res is a successful command or query result. */
 int cc_db_result_ok(const PGresult *res);
