@@ -427,10 +427,13 @@ test_keys_and_kinds(void)
     add_item("event", PK, "1", EVENT(1));
     add_item("Event", PK, "2", EVENT(2));
     append_str(",{\"PartitionKey\":\"" PK "\",\"Kind\":\"Event\"}");
+    append_str(",{\"PartitionKey\":\"" PK "\",\"PayloadJson\":\"{}\"}");
+    append_str(",{\"PartitionKey\":\"" PK "\",\"Kind\":1,"
+               "\"PayloadJson\":\"{}\"}");
     is_int(end_and_read(&b), INGEST_BATCH_OK, "Kinds are case-sensitive");
-    is_int((long long) b.received, 3, "  every item is received");
-    is_int((long long) b.accepted, 1,
-           "  a lower-case Kind and a missing PayloadJson are skipped");
+    is_int((long long) b.received, 5, "  every item is received");
+    is_int((long long) b.accepted, 1, "  a lower-case, missing or "
+           "non-string Kind and a missing PayloadJson are skipped");
     ingest_batch_free(&b);
 }
 

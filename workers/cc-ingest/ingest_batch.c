@@ -437,6 +437,9 @@ known_kind(const char *text, const cc_jscan_tok_t *kind)
     static const char  *kinds[] = { "Event", "Signal", "DecisionTransition" };
     size_t              i;
 
+    if (kind == NULL) {
+        return NULL;
+    }
     for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (cc_jscan_string_is(text, kind, kinds[i], strlen(kinds[i]))) {
             return kinds[i];
