@@ -11,7 +11,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 build=${FUZZ_BUILD:-$top/build-fuzz}
-targets=${FUZZ_TARGETS:-"jwt jwks session base64 route"}
+targets=${FUZZ_TARGETS:-"jwt jwks session base64 route batch jscan"}
 cc=${FUZZ_CC:-clang}
 
 case $seconds in ''|*[!0-9]*) echo "usage: fuzz/run.sh [SECONDS]" >&2; exit 2 ;; esac
@@ -33,6 +33,7 @@ done
 # Targets whose code lives outside lib/ name their sources here.
 declare -A extra=(
     [route]="$top/workers/common/cc_route.c -I$top/workers/common"
+    [batch]="$top/workers/cc-ingest/ingest_batch.c $top/workers/common/cc_identity.c -I$top/workers/common -I$top/workers/cc-ingest"
 )
 
 failed=0
