@@ -51,8 +51,6 @@ INSERT INTO enrollment_sessions (tenant_id, session_id, device_id, status, phase
 INSERT INTO events (tenant_id, session_id, sequence, event_time, event_type, message)
   SELECT '$contoso', '$s1', g, '2026-11-23T08:00:00Z'::timestamptz + g * interval '1 minute',
          'esp_progress', 'step ' || g FROM generate_series(1, 5) g;
-INSERT INTO event_sequences (tenant_id, session_id, sequence)
-  SELECT '$contoso', s, g FROM unnest(ARRAY['$s1', '$s2']::uuid[]) s, generate_series(1, 5) g;
 INSERT INTO events (tenant_id, session_id, sequence, event_time, event_type)
   SELECT '$contoso', '$s2', g, now(), 'esp_progress' FROM generate_series(1, 5) g;
 INSERT INTO session_trace (tenant_id, session_id, kind, ordinal, payload)
@@ -183,8 +181,6 @@ $r = call(operator => DELETE => "$api/sessions/$s2");
 is($r->{status}, 204, 'an Operator deletes a session');
 is($t->sql("SELECT count(*) FROM enrollment_sessions WHERE session_id = '$s2'"), 0, '... its row is gone');
 is($t->sql("SELECT count(*) FROM events WHERE session_id = '$s2'"), 0, '... its events are gone');
-is($t->sql("SELECT count(*) FROM event_sequences WHERE session_id = '$s2'"), 0,
-   '... its sequence numbers are gone');
 is($t->sql("SELECT count(*) FROM session_trace WHERE session_id = '$s2'"), 0, '... its trace is gone');
 is($t->sql("SELECT count(*) FROM agent_errors WHERE session_id = '$s2'"), 0,
    "... the agent's error reports about it are gone");

@@ -11,6 +11,8 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
+use Digest::MD5 ();
+use Encode ();
 use IO::Compress::Gzip qw(gzip $GzipError);
 
 use CC::Test;
@@ -112,7 +114,7 @@ is($r->{status}, 200, 'a gzip batch as the agent sends it is acknowledged');
 $r = agent('/api/agent/telemetry', headers => $gz_headers,
            body => gz('[' . (('{"Kind":"Padding","PartitionKey":"' . $pk . '"},') x 60000) . '{}]'));
 is($r->{status}, 413, 'a batch that inflates past 5 MiB is refused with 413 (the agent halves it)');
-$t->sql("DELETE FROM event_sequences"); $t->sql("DELETE FROM events");
+$t->sql("DELETE FROM events");
 $t->sql("DELETE FROM session_trace");
 
 $r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
@@ -147,6 +149,23 @@ $r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/j
 is($r->{status}, 200, 'a batch with a sequence gap is acknowledged');
 is($t->sql("SELECT string_agg(sequence::text, ',' ORDER BY sequence) FROM events WHERE session_id = '$session'"),
    '1,2,3,5,8', '... and its events are stored around the gap');
+
+# Every character an agent may send reaches the database as it was sent:
+# the batch's columns travel as PostgreSQL array literals.
+my $awkward = qq{say "hi" \\ C:\\Temp\\ {a,b} NULL, tab\t new\nline \x{e9}t\x{e9} \x{1F600}};
+$r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
+           body => CC::Test::json_encode([ event_item(8, 9, 'script_completed',
+               Message => $awkward, Source => 'NULL', EventId => '',
+               Data => { text => $awkward, nested => { list => [1, 'two', undef] } }) ]));
+is($r->{status}, 200, 'an event with quotes, backslashes, braces, NULL and unicode is acknowledged');
+is($t->sql("SELECT md5(message) FROM events WHERE session_id = '$session' AND sequence = 9"),
+   Digest::MD5::md5_hex(Encode::encode('UTF-8', $awkward)), '... and its message is stored exactly');
+is($t->sql("SELECT (data ->> 'text') = message FROM events WHERE session_id = '$session' AND sequence = 9"),
+   't', '... and so is its Data');
+is($t->sql("SELECT data -> 'nested' FROM events WHERE session_id = '$session' AND sequence = 9"),
+   '{"list": [1, "two", null]}', '... nested as it was sent');
+is($t->sql("SELECT source || '|' || (event_id = '')::text FROM events WHERE session_id = '$session' AND sequence = 9"),
+   'NULL|true', '... and the string "NULL" and an empty string stay strings');
 
 is($t->sql("SELECT status || ' ' || phase FROM enrollment_sessions WHERE session_id = '$session'"),
    'InProgress -1', 'a session without phase or terminal events is in progress');

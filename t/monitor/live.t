@@ -240,6 +240,19 @@ is_deeply([ map { [ @{$_}{qw(type sessionId from to)} ] } @{ $got{a} } ],
 like($got{a}[0]{reason} // '', qr/^No progress reported for 120 minutes$/, '... and why');
 is(scalar @{ $got{b} }, 0, "Northwind's subscriber hears nothing of it");
 
+# --- a retried batch ---------------------------------------------------------------
+
+# The agent resends a batch whose acknowledgement it lost: nothing new is
+# stored, so nothing new is told.
+$_ = [] for values %got;
+$r = agent($contoso, '/api/agent/telemetry', [
+    event_item($contoso, 1, 'agent_started'),
+    event_item($contoso, 2, 'esp_phase_changed', Phase => 2),
+    event_item($contoso, 3, 'enrollment_complete') ]);
+is($r->{status}, 200, 'a retried batch is acknowledged');
+run_loop_until(sub { 0 }, 1);
+is(types($got{a}), '', '... and its subscribers hear nothing of it, since it stored nothing new');
+
 # --- publishing never fails ingest ------------------------------------------------
 
 my $batch = CC::Test::json_encode([ event_item($contoso, 4, 'app_tracking_summary') ]);

@@ -37,7 +37,7 @@ for my $tenant ($a, $b, $c) {
 }
 
 # $n sessions of $tenant whose last activity was $age days ago, each with
-# 4 events (and their sequence numbers) and 2 trace rows; $tag names them.
+# 4 events and 2 trace rows; $tag names them.
 sub sessions {
     my ($tenant, $tag, $n, $age, %opt) = @_;
     my $ids = "SELECT md5('$tag' || g)::uuid AS id FROM generate_series(1, $n) g";
@@ -47,8 +47,6 @@ INSERT INTO enrollment_sessions (tenant_id, session_id, device_id, started_at,
                                  updated_at, completed_at)
 SELECT '$tenant', id, '$device', now() - interval '$age days' - interval '1 hour',
        now() - interval '$age days', $done FROM ($ids) s;
-INSERT INTO event_sequences (tenant_id, session_id, sequence)
-SELECT '$tenant', id, q FROM ($ids) s, generate_series(1, 4) q;
 INSERT INTO events (tenant_id, session_id, sequence, event_time, event_type, received_at)
 SELECT '$tenant', id, q, now() - interval '$age days', 'agent_started',
        now() - interval '$age days' FROM ($ids) s, generate_series(1, 4) q;
@@ -64,7 +62,6 @@ sub rows_of {
     return $t->sql("SELECT concat_ws('/',"
         . " (SELECT count(*) FROM enrollment_sessions WHERE session_id IN $in),"
         . " (SELECT count(*) FROM events WHERE session_id IN $in),"
-        . " (SELECT count(*) FROM event_sequences WHERE session_id IN $in),"
         . " (SELECT count(*) FROM session_trace WHERE session_id IN $in))");
 }
 
@@ -134,7 +131,6 @@ my $r = ref $job->{result} ? $job->{result} : {};
 is($r->{tenants}, 2, 'it purged two tenants');
 is($r->{sessions}, 123, 'the result counts every expired session');
 is($r->{events}, 123 * 4, '... their events');
-is($r->{sequences}, 123 * 4, '... their sequence numbers');
 is($r->{trace}, 123 * 2, '... and their trace rows');
 my %per = map { $_->{tenant} => $_ } @{ $r->{per_tenant} // [] };
 is($per{$b}{batches}, 3, 'tenant B took three batches of at most 50 sessions');
@@ -162,12 +158,12 @@ is($t->sql("SELECT string_agg(idempotency_key, ',' ORDER BY idempotency_key) FRO
          . " WHERE kind = 'noop'"), 'order-1,periodic:noop:2',
    '... a recent one and jobs someone asked for stay');
 
-is(rows_of('a-old', 3), '0/0/0/0', "A's sessions older than 7 days are gone with all their rows");
-is(rows_of('a-new', 2), '2/8/8/4', "A's sessions newer than 7 days are kept whole");
-is(rows_of('a-done', 1), '1/4/4/2', 'a session completed within the retention is kept');
-is(rows_of('b-old', 120), '0/0/0/0', "B's sessions older than 90 days are gone with all their rows");
-is(rows_of('b-new', 2), '2/8/8/4', "B's 10-day-old sessions are kept under the default 90 days");
-is(rows_of('c-new', 2), '2/8/8/4', 'a tenant with nothing expired is untouched');
+is(rows_of('a-old', 3), '0/0/0', "A's sessions older than 7 days are gone with all their rows");
+is(rows_of('a-new', 2), '2/8/4', "A's sessions newer than 7 days are kept whole");
+is(rows_of('a-done', 1), '1/4/2', 'a session completed within the retention is kept');
+is(rows_of('b-old', 120), '0/0/0', "B's sessions older than 90 days are gone with all their rows");
+is(rows_of('b-new', 2), '2/8/4', "B's 10-day-old sessions are kept under the default 90 days");
+is(rows_of('c-new', 2), '2/8/4', 'a tenant with nothing expired is untouched');
 is($t->sql("SELECT count(*) FROM devices"), 5,
    'devices that still have sessions, or were seen within retention, stay');
 
@@ -203,7 +199,7 @@ sessions($a, 'a-rls', 2, 10);
 sessions($b, 'b-rls', 2, 100);
 is($t->sql_as_app($a, "SELECT sessions FROM cc_retention_purge_batch(50)"), 2,
    "a batch in tenant A's transaction purges A's expired sessions");
-is(rows_of('b-rls', 2), '2/8/8/4', "... and not B's");
+is(rows_of('b-rls', 2), '2/8/4', "... and not B's");
 ok(!eval { $t->sql_as_app(undef, "SELECT * FROM cc_retention_purge_batch(50)"); 1 },
    'a batch without a tenant is refused');
 
@@ -212,8 +208,8 @@ my $own = run_job('retention.purge', $a);
 is($own->{state}, 'succeeded', "a purge job of tenant A's own succeeds");
 is_deeply([ @{ $own->{result} }{qw(tenants sessions)} ], [ 1, 2 ],
           '... purging A alone');
-is(rows_of('a-job', 2), '0/0/0/0', "... A's expired sessions");
-is(rows_of('b-rls', 2), '2/8/8/4', "... and not B's");
+is(rows_of('a-job', 2), '0/0/0', "... A's expired sessions");
+is(rows_of('b-rls', 2), '2/8/4', "... and not B's");
 
 # --- purge and ingest do not wait for each other --------------------------------
 
@@ -258,11 +254,9 @@ $t0 = time;
 $t->sql_as_app($b, "BEGIN;"
     . " INSERT INTO enrollment_sessions (tenant_id, session_id, device_id)"
     . "   VALUES ('$b', '$new', '$device');"
-    . " INSERT INTO event_sequences VALUES ('$b', '$new', 1);"
     . " INSERT INTO events (tenant_id, session_id, sequence, event_time, event_type)"
     . "   VALUES ('$b', '$new', 1, now(), 'agent_started');"
     . " UPDATE enrollment_sessions SET updated_at = now() WHERE session_id = ($kept);"
-    . " INSERT INTO event_sequences VALUES ('$b', ($kept), 99);"
     . " COMMIT;");
 $took = time - $t0;
 cmp_ok($took, '<', 2, 'ingest inserts and updates while a purge batch is open');

@@ -31,19 +31,11 @@
 #include "ingest_gzip.h"
 #include "ingest_live.h"
 #include "ingest_state.h"
+#include "ingest_store.h"
 
-#define INGEST_TEXT_MAX  "256"      /* cap on header-sourced device facts */
-
-/* The work functions' own results (cc_db_tenant_tx passes them back). */
+/* What storing a registration came to, besides 0. */
 #define INGEST_TX_FAILED        1
 #define INGEST_TX_OTHER_DEVICE  2
-
-/* The name of the prepared events insert on each pooled connection. */
-#define INGEST_EVENTS_STMT  "cc_ingest_events"
-
-/* A timestamptz as the agent writes DateTime: ISO-8601 UTC. */
-#define INGEST_ISO_UTC(col) \
-    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 
 static cc_db_pool_t *
@@ -64,35 +56,6 @@ static const char *
 text_or_empty(const char *s)
 {
     return s != NULL ? s : "";
-}
-
-
-/* Records the device, refreshing what it says about itself. */
-static int
-upsert_device(PGconn *conn, const char *device, const char *manufacturer,
-              const char *model, const char *serial)
-{
-    const char  *params[4];
-
-    params[0] = device;
-    params[1] = text_or_empty(manufacturer);
-    params[2] = text_or_empty(model);
-    params[3] = text_or_empty(serial);
-    return cc_db_command(conn,
-        "INSERT INTO devices (tenant_id, device_id, manufacturer, model,"
-        "                     serial_number) "
-        "VALUES (cc_current_tenant(), $1::uuid,"
-        "        nullif(left($2, " INGEST_TEXT_MAX "), ''),"
-        "        nullif(left($3, " INGEST_TEXT_MAX "), ''),"
-        "        nullif(left($4, " INGEST_TEXT_MAX "), '')) "
-        "ON CONFLICT (tenant_id, device_id) DO UPDATE SET "
-        "    manufacturer = coalesce(EXCLUDED.manufacturer,"
-        "                            devices.manufacturer),"
-        "    model = coalesce(EXCLUDED.model, devices.model),"
-        "    serial_number = coalesce(EXCLUDED.serial_number,"
-        "                             devices.serial_number),"
-        "    last_seen = now()",
-        4, params);
 }
 
 
@@ -140,51 +103,49 @@ registration_os(json_t *reg)
 }
 
 
+/*
+ * Stores the registration: one statement, its own transaction (sql/013's
+ * cc_ingest_register).  0, INGEST_TX_OTHER_DEVICE, or INGEST_TX_FAILED.
+ */
 static int
-store_registration(PGconn *conn, void *arg)
+store_registration(cc_db_pool_t *pool, const char *tenant, registration_t *r)
 {
-    registration_t  *r = arg;
-    const char      *params[5];
-    PGresult        *res;
-    int              rc;
+    const char  *params[9];
+    PGconn      *conn;
+    PGresult    *res;
+    int          rc;
 
-    if (upsert_device(conn, r->device, r->manufacturer, r->model, r->serial)
-        != 0)
-    {
+    conn = cc_db_acquire(pool, CC_DB_ACQUIRE_MS);
+    if (conn == NULL) {
         return INGEST_TX_FAILED;
     }
-    params[0] = r->session;
+    params[0] = tenant;
     params[1] = r->device;
-    params[2] = r->started_at;
-    params[3] = r->os;
-    params[4] = text_or_empty(r->agent_version);
-    /* The first StartedAt is kept: the agent repeats this on every start
-     * (agent-protocol.md 6).  A session id another device already holds
-     * is not taken over. */
+    params[2] = text_or_empty(r->manufacturer);
+    params[3] = text_or_empty(r->model);
+    params[4] = text_or_empty(r->serial);
+    params[5] = r->session;
+    params[6] = r->started_at;
+    params[7] = r->os;
+    params[8] = text_or_empty(r->agent_version);
     res = cc_db_query(conn,
-        "INSERT INTO enrollment_sessions AS s (tenant_id, session_id,"
-        "        device_id, started_at, os, agent_version) "
-        "VALUES (cc_current_tenant(), $1::uuid, $2::uuid,"
-        "        coalesce(nullif($3, '')::timestamptz, now()), $4::jsonb,"
-        "        nullif(left($5, " INGEST_TEXT_MAX "), '')) "
-        "ON CONFLICT (tenant_id, session_id) DO UPDATE SET "
-        "    os = EXCLUDED.os, agent_version = EXCLUDED.agent_version,"
-        "    updated_at = now() "
-        "WHERE s.device_id = EXCLUDED.device_id "
-        "RETURNING " INGEST_ISO_UTC("s.started_at") ", s.xmax = 0",
-        5, params);
-    rc = 0;
-    if (!cc_db_result_ok(res)) {
-        rc = INGEST_TX_FAILED;
-    } else if (PQntuples(res) != 1) {
-        rc = INGEST_TX_OTHER_DEVICE;
-    } else {
-        snprintf(r->registered_at, sizeof(r->registered_at), "%s",
-                 PQgetvalue(res, 0, 0));
-        /* xmax is 0 on a row this statement inserted, not updated. */
-        r->created = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+        "SELECT outcome, registered_at, created"
+        "  FROM cc_ingest_register($1::uuid, $2::uuid, $3, $4, $5, $6::uuid,"
+        "                          $7, $8::jsonb, $9)",
+        9, params);
+    rc = INGEST_TX_FAILED;
+    if (cc_db_result_ok(res) && PQntuples(res) == 1) {
+        if (strcmp(PQgetvalue(res, 0, 0), "registered") != 0) {
+            rc = INGEST_TX_OTHER_DEVICE;
+        } else {
+            snprintf(r->registered_at, sizeof(r->registered_at), "%s",
+                     PQgetvalue(res, 0, 1));
+            r->created = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+            rc = 0;
+        }
     }
     PQclear(res);
+    cc_db_release(pool, conn);
     return rc;
 }
 
@@ -252,8 +213,7 @@ ingest_register_session(cc_request_t *req, cc_reply_t *rep)
         return;
     }
 
-    rc = cc_db_tenant_tx(app_pool(req), req->identity.tenant,
-                         store_registration, &r);
+    rc = store_registration(app_pool(req), req->identity.tenant, &r);
     free(r.os);
     if (rc == INGEST_TX_OTHER_DEVICE) {
         ingest_refuse(rep, 403, "session_of_another_device",
@@ -281,207 +241,28 @@ ingest_register_session(cc_request_t *req, cc_reply_t *rep)
 
 /* ---- telemetry ------------------------------------------------------- */
 
-typedef struct {
-    const cc_request_t  *req;
-    ingest_batch_t      *batch;
-    char                *rows;      /* b->events as JSON text */
-    char                *trace;     /* b->trace as JSON text */
-    char                 max_item[24];
-    ingest_state_change_t  change;  /* what the batch did to its session */
-} telemetry_t;
 
-
-/* The session of a batch, created if the agent has not registered it
- * (yet); INGEST_TX_OTHER_DEVICE when another device holds the id.  An
- * existing session is locked FOR KEY SHARE until the batch commits, so
- * that a purge cannot delete it under the batch's events and sequence
- * numbers (the lock event_sequences' foreign key took per row before
- * sql/012; none when it is gone).  Sets *prepared when this connection
- * already holds the prepared events insert (store_events), asked here to
- * spare a round trip. */
-static int
-ensure_session(PGconn *conn, const char *session, const char *device,
-               int *prepared)
-{
-    const char  *params[2];
-    PGresult    *res;
-    int          rc;
-
-    params[0] = session;
-    params[1] = device;
-    res = cc_db_query(conn,
-        "WITH made AS ("
-        "    INSERT INTO enrollment_sessions (tenant_id, session_id,"
-        "                                     device_id) "
-        "    VALUES (cc_current_tenant(), $1::uuid, $2::uuid) "
-        "    ON CONFLICT (tenant_id, session_id) DO NOTHING "
-        "    RETURNING device_id) "
-        "SELECT owned, EXISTS (SELECT 1 FROM pg_prepared_statements"
-        "                       WHERE name = '" INGEST_EVENTS_STMT "') "
-        "  FROM (SELECT device_id = $2::uuid AS owned FROM made "
-        "        UNION ALL "
-        "        SELECT owned FROM ("
-        "            SELECT device_id = $2::uuid AS owned"
-        "              FROM enrollment_sessions "
-        "             WHERE session_id = $1::uuid"
-        "               AND NOT EXISTS (SELECT 1 FROM made) "
-        "               FOR KEY SHARE) held) o",
-        2, params);
-    rc = INGEST_TX_FAILED;
-    if (cc_db_result_ok(res) && PQntuples(res) == 1) {
-        rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 0
-                                                    : INGEST_TX_OTHER_DEVICE;
-        *prepared = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-    }
-    PQclear(res);
-    return rc;
-}
-
-
-/* The events insert: only the events whose Sequence is new for the
- * session are stored, since a retried batch resends identical items
- * (agent-protocol.md 7, Idempotency).  Prepared once per connection:
- * planning it cost about as much as a sixth of running it. */
-static const char  events_sql[] =
-    "WITH items AS ("
-    "    SELECT DISTINCT ON (x.sequence) x.* "
-    "      FROM jsonb_to_recordset($2::jsonb) AS x(sequence bigint,"
-    "           item_id bigint, event_id text, event_time timestamptz,"
-    "           event_type text, severity integer, source text,"
-    "           phase integer, message text, data jsonb) "
-    "     ORDER BY x.sequence), "
-    "fresh AS ("
-    "    INSERT INTO event_sequences (tenant_id, session_id, sequence) "
-    "    SELECT cc_current_tenant(), $1::uuid, sequence FROM items "
-    "    ON CONFLICT DO NOTHING "
-    "    RETURNING sequence) "
-    "INSERT INTO events (tenant_id, session_id, sequence, item_id,"
-    "                    event_id, event_time, event_type, severity,"
-    "                    source, phase, message, data) "
-    "SELECT cc_current_tenant(), $1::uuid, i.sequence, i.item_id,"
-    "       i.event_id, i.event_time, i.event_type, i.severity,"
-    "       i.source, i.phase, i.message, i.data "
-    "  FROM items i JOIN fresh f USING (sequence)";
-
-
-/* Prepares the events insert on conn.  A prepared statement belongs to
- * the connection, not the transaction: it outlives a rollback. */
-static int
-prepare_events(PGconn *conn)
-{
-    PGresult  *res;
-    int        ok;
-
-    res = PQprepare(conn, INGEST_EVENTS_STMT, events_sql, 2, NULL);
-    ok = cc_db_result_ok(res);
-    if (!ok) {
-        cc_log_fields(CC_LOG_ERROR, "preparing the events insert failed",
-                      json_pack("{s:s}", "sqlstate", cc_db_sqlstate(res)));
-    }
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-
-static int
-store_events(PGconn *conn, const char *session, const char *rows,
-             int prepared)
-{
-    const char  *params[2];
-    PGresult    *res;
-    int          ok;
-
-    if (!prepared && prepare_events(conn) != 0) {
-        return -1;
-    }
-    params[0] = session;
-    params[1] = rows;
-    res = PQexecPrepared(conn, INGEST_EVENTS_STMT, 2, params, NULL, NULL, 0);
-    ok = cc_db_result_ok(res);
-    if (!ok) {
-        cc_log_fields(CC_LOG_ERROR, "storing events failed",
-                      json_pack("{s:s}", "sqlstate", cc_db_sqlstate(res)));
-    }
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-
-/* Stores the Signals and DecisionTransitions not stored yet, keyed by the
- * agent's own ordinals (agent-protocol.md 7, Idempotency). */
-static int
-store_trace(PGconn *conn, const char *session, const char *rows)
-{
-    const char  *params[2];
-
-    params[0] = session;
-    params[1] = rows;
-    return cc_db_command(conn,
-        "INSERT INTO session_trace (tenant_id, session_id, kind, ordinal,"
-        "                           item_id, occurred_at, payload) "
-        "SELECT cc_current_tenant(), $1::uuid, x.kind, x.ordinal, x.item_id,"
-        "       x.occurred_at, x.payload "
-        "  FROM jsonb_to_recordset($2::jsonb) AS x(kind text, ordinal bigint,"
-        "       item_id bigint, occurred_at timestamptz, payload jsonb) "
-        "ON CONFLICT DO NOTHING",
-        2, params);
-}
-
-
-static int
-store_batch(PGconn *conn, void *arg)
-{
-    telemetry_t         *t = arg;
-    const cc_request_t  *req = t->req;
-    int                  rc, prepared;
-
-    if (upsert_device(conn, req->identity.device,
-                      cc_request_header(req, "X-Device-Manufacturer"),
-                      cc_request_header(req, "X-Device-Model"),
-                      cc_request_header(req, "X-Device-SerialNumber")) != 0)
-    {
-        return INGEST_TX_FAILED;
-    }
-    prepared = 0;
-    rc = ensure_session(conn, t->batch->session, req->identity.device,
-                        &prepared);
-    if (rc != 0) {
-        return rc;
-    }
-    /* Most batches hold a few Signals or Transitions; one without any
-     * spares the statement. */
-    if (store_events(conn, t->batch->session, t->rows, prepared) != 0
-        || (json_array_size(t->batch->trace) > 0
-            && store_trace(conn, t->batch->session, t->trace) != 0))
-    {
-        return INGEST_TX_FAILED;
-    }
-    /* The session's state moves in this same transaction, so a batch
-     * that fails changes nothing (ingest_state.h). */
-    return ingest_state_apply(conn, t->batch->session, t->batch->events,
-                              t->max_item, &t->change) == 0
-           ? 0 : INGEST_TX_FAILED;
-}
-
-
-/* The batch as JSON: gzip per the protocol, or plain JSON already parsed.
- * NULL after answering rep. */
-static json_t *
-telemetry_body(cc_request_t *req, cc_reply_t *rep)
+/*
+ * The batch's JSON text: inflated from gzip, as the protocol sends it, or
+ * as it came.  Sets *owned when the caller must free the text.  NULL after
+ * answering rep.
+ */
+static const char *
+telemetry_text(cc_request_t *req, cc_reply_t *rep, size_t *len, char **owned)
 {
     const char            *encoding;
     char                  *text;
-    size_t                 len;
     ingest_gzip_result_t   gz;
-    json_t                *items;
 
+    *owned = NULL;
     encoding = cc_request_header(req, "Content-Encoding");
     if (encoding == NULL || strcasecmp(encoding, "identity") == 0) {
-        if (req->json == NULL) {
+        if (req->body == NULL) {
             ingest_refuse(rep, 400, "malformed_json", "the batch is not JSON");
             return NULL;
         }
-        return json_incref(req->json);
+        *len = req->body_len;
+        return req->body;
     }
     if (strcasecmp(encoding, "gzip") != 0) {
         /* 400, not 415: the agent treats every unfamiliar 4xx alike, and
@@ -491,7 +272,7 @@ telemetry_body(cc_request_t *req, cc_reply_t *rep)
         return NULL;
     }
     gz = ingest_gunzip(req->body, req->body_len, INGEST_MAX_INFLATED,
-                       &text, &len);
+                       &text, len);
     if (gz == INGEST_GZIP_TOO_LARGE) {
         /* 413 makes the agent halve its batch (agent-protocol.md 7). */
         ingest_refuse(rep, 413, "body_too_large",
@@ -506,13 +287,43 @@ telemetry_body(cc_request_t *req, cc_reply_t *rep)
         ingest_refuse(rep, 400, "malformed_gzip", "the body is not valid gzip");
         return NULL;
     }
-    items = json_loadb(text, len, 0, NULL);
-    free(text);
-    if (items == NULL) {
+    *owned = text;
+    return text;
+}
+
+
+/* Reads the batch; 0, or answers rep and returns -1. */
+static int
+read_batch(cc_request_t *req, cc_reply_t *rep, ingest_batch_t *b)
+{
+    const char             *text, *why;
+    char                   *owned;
+    size_t                  len;
+    ingest_batch_result_t   br;
+
+    text = telemetry_text(req, rep, &len, &owned);
+    if (text == NULL) {
+        return -1;
+    }
+    br = ingest_batch_read(text, len, req->identity.tenant, b, &why);
+    free(owned);
+    switch (br) {
+    case INGEST_BATCH_OK:
+        return 0;
+    case INGEST_BATCH_BAD_JSON:
         /* Reference order step 3: bad JSON is 400 (agent-protocol.md 7). */
         ingest_refuse(rep, 400, "malformed_json", "the batch is not valid JSON");
+        return -1;
+    case INGEST_BATCH_OTHER_TENANT:
+        ingest_refuse(rep, 403, "tenant_mismatch", why);
+        return -1;
+    case INGEST_BATCH_NO_MEMORY:
+        ingest_refuse(rep, 503, "unavailable", "try again shortly");
+        return -1;
+    default:
+        ingest_refuse(rep, 400, "invalid_batch", why);
+        return -1;
     }
-    return items;
 }
 
 
@@ -534,48 +345,25 @@ acknowledge(cc_reply_t *rep, const ingest_batch_t *b)
 void
 ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
 {
-    telemetry_t             t;
     ingest_batch_t          b;
-    ingest_batch_result_t   br;
-    json_t                 *items;
-    const char             *why;
-    int                     rc;
+    ingest_device_facts_t   dev;
+    ingest_state_change_t   change;
+    ingest_store_result_t   rc;
 
-    if (!ingest_admit(req, rep)) {
+    if (!ingest_admit(req, rep) || read_batch(req, rep, &b) != 0) {
         return;
     }
-    items = telemetry_body(req, rep);
-    if (items == NULL) {
-        return;
-    }
-    br = ingest_batch_read(items, req->identity.tenant, &b, &why);
-    json_decref(items);
-    if (br == INGEST_BATCH_OTHER_TENANT) {
-        ingest_refuse(rep, 403, "tenant_mismatch", why);
-        return;
-    }
-    if (br != INGEST_BATCH_OK) {
-        ingest_refuse(rep, 400, "invalid_batch", why);
-        return;
-    }
+    dev.device = req->identity.device;
+    dev.manufacturer = cc_request_header(req, "X-Device-Manufacturer");
+    dev.model = cc_request_header(req, "X-Device-Model");
+    dev.serial = cc_request_header(req, "X-Device-SerialNumber");
+    rc = ingest_store_batch(app_pool(req), req->identity.tenant, &dev, &b,
+                            &change);
 
-    memset(&t, 0, sizeof(t));
-    t.req = req;
-    t.batch = &b;
-    t.rows = json_dumps(b.events, JSON_COMPACT);
-    t.trace = json_dumps(b.trace, JSON_COMPACT);
-    snprintf(t.max_item, sizeof(t.max_item), "%lld", b.max_item_id);
-    rc = t.rows != NULL && t.trace != NULL
-         ? cc_db_tenant_tx(app_pool(req), req->identity.tenant,
-                           store_batch, &t)
-         : INGEST_TX_FAILED;
-    free(t.rows);
-    free(t.trace);
-
-    if (rc == INGEST_TX_OTHER_DEVICE) {
+    if (rc == INGEST_STORE_OTHER_DEVICE) {
         ingest_refuse(rep, 403, "session_of_another_device",
                       "this session is registered to another device");
-    } else if (rc != 0) {
+    } else if (rc != INGEST_STORE_OK) {
         /* Transient for the agent: retried, never blocking (7). */
         ingest_refuse(rep, 503, "unavailable",
                       "the batch could not be stored; try again shortly");
@@ -584,7 +372,7 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
          * the live view hear of it. */
         acknowledge(rep, &b);
         ingest_live_batch_stored(app_live(req), req->identity.tenant,
-                                 b.session, &t.change);
+                                 b.session, &change);
     }
     ingest_batch_free(&b);
 }

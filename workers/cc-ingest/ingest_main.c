@@ -20,6 +20,7 @@
 #include "ingest_config.h"
 #include "ingest_live.h"
 #include "ingest_reports.h"
+#include "ingest_store.h"
 #include "ingest_upload.h"
 
 
@@ -58,7 +59,7 @@ main(int argc, char **argv)
     if (cfg.database_url[0] != '\0') {
         pool = cc_db_pool_create(cfg.database_url, cfg.db_pool_size,
                                  "cc-ingest");
-        if (pool == NULL) {
+        if (pool == NULL || ingest_store_prepare(pool) != 0) {
             cc_log(CC_LOG_ERROR, "cannot create the database pool");
             return 1;
         }

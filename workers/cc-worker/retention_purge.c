@@ -26,7 +26,6 @@ typedef struct {
     long long  sessions;
     long long  events;
     long long  trace;
-    long long  sequences;
     long long  errors;          /* agent_errors of the sessions */
     long long  devices;         /* devices left without a session */
     long long  reports;         /* agent reports past retention by age */
@@ -40,7 +39,7 @@ static struct {
     pthread_mutex_t      lock;
     retention_counts_t   total;
 } retention = { NULL, 500, PTHREAD_MUTEX_INITIALIZER,
-                { 0, 0, 0, 0, 0, 0, 0, 0, 0 } };
+                { 0, 0, 0, 0, 0, 0, 0, 0 } };
 
 
 void
@@ -73,8 +72,8 @@ purge_one_batch(PGconn *conn, const char *tenant, retention_counts_t *c,
     }
     snprintf(limit, sizeof(limit), "%d", retention.batch_size);
     params[0] = limit;
-    res = cc_db_query(conn, "SELECT sessions, events, trace, sequences,"
-                            "       errors, devices, more"
+    res = cc_db_query(conn, "SELECT sessions, events, trace, errors,"
+                            "       devices, more"
                             "  FROM cc_retention_purge_batch($1::integer)",
                       1, params);
     ok = cc_db_result_ok(res) && PQntuples(res) == 1;
@@ -82,10 +81,9 @@ purge_one_batch(PGconn *conn, const char *tenant, retention_counts_t *c,
         c->sessions += column_ll(res, 0);
         c->events += column_ll(res, 1);
         c->trace += column_ll(res, 2);
-        c->sequences += column_ll(res, 3);
-        c->errors += column_ll(res, 4);
-        c->devices += column_ll(res, 5);
-        *more = (PQgetvalue(res, 0, 6)[0] == 't');
+        c->errors += column_ll(res, 3);
+        c->devices += column_ll(res, 4);
+        *more = (PQgetvalue(res, 0, 5)[0] == 't');
     }
     PQclear(res);
 
@@ -124,12 +122,11 @@ purge_tenant(worker_run_t *run, PGconn *conn, const char *tenant,
 static json_t *
 counts_json(const retention_counts_t *c)
 {
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
                      "batches", (json_int_t) c->batches,
                      "sessions", (json_int_t) c->sessions,
                      "events", (json_int_t) c->events,
                      "trace", (json_int_t) c->trace,
-                     "sequences", (json_int_t) c->sequences,
                      "errors", (json_int_t) c->errors,
                      "devices", (json_int_t) c->devices);
 }
@@ -174,7 +171,6 @@ add_counts(retention_counts_t *to, const retention_counts_t *c)
     to->sessions += c->sessions;
     to->events += c->events;
     to->trace += c->trace;
-    to->sequences += c->sequences;
     to->errors += c->errors;
     to->devices += c->devices;
     to->reports += c->reports;
@@ -350,7 +346,6 @@ retention_purge_collect(FILE *out, void *unused)
             "cc_retention_purged_total{what=\"sessions\"} %lld\n"
             "cc_retention_purged_total{what=\"events\"} %lld\n"
             "cc_retention_purged_total{what=\"trace\"} %lld\n"
-            "cc_retention_purged_total{what=\"sequences\"} %lld\n"
             "cc_retention_purged_total{what=\"agent_errors\"} %lld\n"
             "cc_retention_purged_total{what=\"devices\"} %lld\n"
             "cc_retention_purged_total{what=\"agent_reports\"} %lld\n"
@@ -358,6 +353,6 @@ retention_purge_collect(FILE *out, void *unused)
             "committed.\n"
             "# TYPE cc_retention_batches_total counter\n"
             "cc_retention_batches_total %lld\n",
-            t.sessions, t.events, t.trace, t.sequences, t.errors,
+            t.sessions, t.events, t.trace, t.errors,
             t.devices, t.reports, t.batches);
 }
