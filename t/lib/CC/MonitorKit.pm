@@ -145,7 +145,9 @@ sub agent_request {
 # PayloadJson given as a reference is encoded.
 sub telemetry_item {
     my ($tenant, $session, %item) = @_;
-    $item{PayloadJson} = CC::Test::json_encode($item{PayloadJson})
+    # A string of characters, as the agent's PayloadJson is: the batch it
+    # goes into is encoded to UTF-8 once, as a whole.
+    $item{PayloadJson} = JSON::PP->new->canonical->encode($item{PayloadJson})
         if ref $item{PayloadJson};
     return { Kind => 'Event', PartitionKey => "${tenant}_$session",
              RequiresImmediateFlush => JSON::PP::false(), RetryCount => 0,
