@@ -23,6 +23,21 @@ typedef struct {
 } cc_jscan_state_t;
 
 
+/* The bytes a string holds as they are: printable ASCII but quote and
+ * backslash (control characters, escapes and UTF-8 need a closer look). */
+static const unsigned char  cc_jscan_plain[256] = {
+#define CC_JSCAN_PLAIN16  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    /* 0x00 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x10 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x20 */ 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* 0x30 */ CC_JSCAN_PLAIN16, CC_JSCAN_PLAIN16,
+    /* 0x50 */ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    /* 0x60 */ CC_JSCAN_PLAIN16, CC_JSCAN_PLAIN16
+#undef CC_JSCAN_PLAIN16
+    /* 0x80..0xff: 0 */
+};
+
+
 static void cc_jscan_skip_space(cc_jscan_state_t *st);
 static size_t cc_jscan_token(cc_jscan_state_t *st, cc_jscan_type_t type,
     size_t start);
@@ -270,9 +285,7 @@ cc_jscan_string(cc_jscan_state_t *st, unsigned char *flags)
 
     for (i = st->pos + 1; ; i += n) {
         /* The common case first: printable ASCII that needs no care. */
-        while (i < len && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"'
-               && p[i] != '\\')
-        {
+        while (i < len && cc_jscan_plain[p[i]]) {
             i++;
         }
         if (i >= len) {
@@ -328,21 +341,22 @@ cc_jscan_hex4(const unsigned char *p)
 static size_t
 cc_jscan_escape(const unsigned char *p, size_t i, size_t end, uint32_t *cp)
 {
-    static const char   simple[] = "\"\\/bfnrt";
-    static const char   value[] = "\"\\/\b\f\n\r\t";
-    const char         *s;
-    long                hi, lo;
+    long  hi, lo;
 
     if (i + 1 >= end) {
         return 0;
     }
-    if (p[i + 1] != 'u') {
-        s = p[i + 1] != '\0' ? strchr(simple, p[i + 1]) : NULL;
-        if (s == NULL) {
-            return 0;
-        }
-        *cp = (unsigned char) value[s - simple];
-        return 2;
+    switch (p[i + 1]) {
+    case '"':  *cp = '"';  return 2;
+    case '\\': *cp = '\\'; return 2;
+    case '/':  *cp = '/';  return 2;
+    case 'b':  *cp = '\b'; return 2;
+    case 'f':  *cp = '\f'; return 2;
+    case 'n':  *cp = '\n'; return 2;
+    case 'r':  *cp = '\r'; return 2;
+    case 't':  *cp = '\t'; return 2;
+    case 'u':  break;
+    default:   return 0;
     }
     if (i + 6 > end || (hi = cc_jscan_hex4(p + i + 2)) < 0 || hi == 0
         || (hi >= 0xdc00 && hi <= 0xdfff))
@@ -473,8 +487,9 @@ long
 cc_jscan_member(const char *text, const cc_jscan_tok_t *toks, size_t obj,
     const char *name)
 {
-    size_t  key, m, n;
-    long    found = -1;
+    const cc_jscan_tok_t  *k;
+    size_t                 key, m, n;
+    long                   found = -1;
 
     if (toks[obj].type != CC_JSCAN_OBJECT) {
         return -1;
@@ -482,7 +497,13 @@ cc_jscan_member(const char *text, const cc_jscan_tok_t *toks, size_t obj,
     n = strlen(name);
     key = obj + 1;
     for (m = 0; m < toks[obj].size; m++) {
-        if (cc_jscan_string_is(text, &toks[key], name, n)) {
+        k = &toks[key];
+        /* Most keys hold no escape: compare their bytes where they lie. */
+        if ((k->flags & CC_JSCAN_ESCAPED)
+            ? cc_jscan_string_is(text, k, name, n)
+            : k->end - k->start - 2 == n
+              && memcmp(text + k->start + 1, name, n) == 0)
+        {
             found = (long) key + 1;     /* and go on: the last one wins */
         }
         key = toks[key + 1].next;
@@ -595,8 +616,8 @@ cc_jscan_integer(const char *text, const cc_jscan_tok_t *tok, long long *out)
 size_t
 cc_jscan_unescape(const char *text, const cc_jscan_tok_t *tok, char *out)
 {
-    const unsigned char  *p = (const unsigned char *) text;
-    size_t                i, end, n = 0, ulen;
+    const unsigned char  *p = (const unsigned char *) text, *run;
+    size_t                i, end, n = 0, ulen, len;
 
     i = tok->start + 1;
     end = tok->end - 1;
@@ -606,8 +627,17 @@ cc_jscan_unescape(const char *text, const cc_jscan_tok_t *tok, char *out)
         return end - i;
     }
     while (i < end) {
-        i += cc_jscan_next_unit(p, i, end, (unsigned char *) out + n, &ulen);
-        n += ulen;
+        /* Copy the run up to the next escape in one go. */
+        run = memchr(p + i, '\\', end - i);
+        len = run != NULL ? (size_t) (run - (p + i)) : end - i;
+        memcpy(out + n, p + i, len);
+        n += len;
+        i += len;
+        if (i < end) {
+            i += cc_jscan_next_unit(p, i, end, (unsigned char *) out + n,
+                                    &ulen);
+            n += ulen;
+        }
     }
     out[n] = '\0';
     return n;

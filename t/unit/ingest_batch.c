@@ -607,6 +607,20 @@ stored_with(const char *payload)
 }
 
 
+/* An Event payload whose Data holds a number of n digits. */
+static void
+wide_event(char *out, size_t size, int n)
+{
+    size_t  len;
+
+    len = (size_t) snprintf(out, size, "{\"Timestamp\":"
+                            "\"2026-11-23T10:00:00Z\",\"EventType\":\"x\","
+                            "\"Sequence\":1,\"Data\":{\"n\":");
+    memset(out + len, '7', (size_t) n);
+    strcpy(out + len + n, "}}");
+}
+
+
 /* An Event payload whose Data is an array nested levels deep. */
 static void
 deep_event(char *out, size_t size, int levels)
@@ -629,7 +643,7 @@ deep_event(char *out, size_t size, int levels)
 static void
 test_skipped_payloads(void)
 {
-    char  deep[400];
+    char  deep[400], wide[1200];
 
     is_int(stored_with(EVENT_WITH("\"Message\":\"a\\u0000b\"")), 1,
            "\\u0000 in a payload skips that item only");
@@ -654,10 +668,21 @@ test_skipped_payloads(void)
            2, "a good Timestamp is not");
     is_int(stored_with(EVENT_WITH("\"Data\":{\"n\":1e1000}")), 2,
            "a number with exponent 1000 is stored");
+    is_int(stored_with(EVENT_WITH("\"Data\":{\"n\":-1.5E-1000}")), 2,
+           "and one with exponent -1000");
+    is_int(stored_with(EVENT_WITH("\"Data\":{\"n\":1e131072}")), 1,
+           "a number PostgreSQL's numeric refuses (1e131072) is skipped");
+    is_int(stored_with(EVENT_WITH("\"Data\":{\"n\":1E-16384}")), 1,
+           "and so is 1E-16384");
     is_int(stored_with(EVENT_WITH("\"Data\":{\"n\":1e1001}")), 1,
-           "a number PostgreSQL's numeric refuses (1e1001) is skipped");
-    is_int(stored_with(EVENT_WITH("\"Data\":{\"n\":1E-1001}")), 1,
-           "and so is 1E-1001");
+           "the bound is 1000 either way: 1e1001 is skipped too");
+    is_int(stored_with(EVENT_WITH("\"Data\":{\"n\":1e-0000000001000}")), 2,
+           "an exponent's leading zeros do not count");
+
+    wide_event(wide, sizeof(wide), 1000);
+    is_int(stored_with(wide), 2, "a number of 1000 digits is stored");
+    wide_event(wide, sizeof(wide), 1001);
+    is_int(stored_with(wide), 1, "one of 1001 digits is skipped");
 
     /* Depth: the payload object is level 1, so Data's arrays start at 2. */
     deep_event(deep, sizeof(deep), 63);

@@ -18,9 +18,11 @@
 /* The agent's payloads nest four deep; deeper ones are skipped. */
 #define INGEST_PAYLOAD_DEPTH   64
 
-/* The largest exponent, and the most digits, of a number PostgreSQL 15's
- * numeric (so jsonb) reads: a payload it would refuse would fail the whole
- * batch, and the agent would resend that batch forever. */
+/* The most digits, and the largest exponent either way, of a number in a
+ * payload: well inside what PostgreSQL 15's numeric (so jsonb) reads
+ * (1e131072 or 1e-16384 overflow it, as do numbers of as many digits).  A
+ * payload it refused would fail the whole batch, and the agent would
+ * resend that batch forever; the agent's own numbers are small. */
 #define INGEST_NUMBER_LIMIT    1000
 
 /* Room for a PartitionKey even with every character escaped as \uXXXX. */
@@ -166,7 +168,6 @@ ingest_is_timestamp(const char *s)
     }
     return *s == '\0';
 }
-
 
 
 /* The token of member name of the object at toks[obj], or NULL. */
@@ -485,16 +486,16 @@ read_item(ingest_reader_t *r, size_t item, ingest_batch_t *b)
 }
 
 
-/* True when PostgreSQL's numeric reads the number token t of the
- * payload (INGEST_NUMBER_LIMIT). */
+/* True when the number token t of the payload is within
+ * INGEST_NUMBER_LIMIT, so PostgreSQL's numeric reads it. */
 static int
 number_fits_postgres(const char *p, const cc_jscan_tok_t *t)
 {
-    size_t  i, digits = 0;
+    size_t  i, ndigits = 0;
     long    exponent = 0;
 
     for (i = t->start; i < t->end && p[i] != 'e' && p[i] != 'E'; i++) {
-        digits += isdigit((unsigned char) p[i]) != 0;
+        ndigits += isdigit((unsigned char) p[i]) != 0;
     }
     if (i < t->end) {
         for (i++; i < t->end; i++) {
@@ -505,7 +506,7 @@ number_fits_postgres(const char *p, const cc_jscan_tok_t *t)
             }
         }
     }
-    return digits <= INGEST_NUMBER_LIMIT && exponent <= INGEST_NUMBER_LIMIT;
+    return ndigits <= INGEST_NUMBER_LIMIT && exponent <= INGEST_NUMBER_LIMIT;
 }
 
 
