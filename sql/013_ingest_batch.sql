@@ -88,6 +88,27 @@ $$;
 GRANT EXECUTE ON FUNCTION cc_retention_purge_batch(integer) TO cc_app;
 
 
+-- The settings of a tenant as before (sql/006), in PL/pgSQL: a SQL
+-- function that is not inlined, as this one never is (it returns one row,
+-- and a UNION), is planned again on every call; PL/pgSQL keeps its plan
+-- for the connection.  Every agent request reads it.
+CREATE OR REPLACE FUNCTION cc_monitor_settings(p_tenant uuid)
+    RETURNS monitor_settings
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    s  monitor_settings;
+BEGIN
+    SELECT * INTO s FROM monitor_settings WHERE tenant_id = p_tenant;
+    IF NOT FOUND THEN
+        s := ROW(p_tenant, 90, 120, 5, false, true, false, 'OnFailure',
+                 now());
+    END IF;
+    RETURN s;
+END
+$$;
+
+
 -- The gate's settings (workers/cc-ingest/ingest_gate.c) in one statement:
 -- the tenant's hardware and Autopilot switches, and its allow-list rows
 -- when the hardware check is on (manufacturer NULL when there are none).
@@ -112,12 +133,14 @@ GRANT EXECUTE ON FUNCTION cc_ingest_gate_settings(uuid) TO cc_app;
 -- The device as its headers describe it: made when new, refreshed when
 -- what it says changes or a minute has passed since it was last seen (a
 -- row update per batch would be most of a batch's WAL).  '' = not said.
+-- PL/pgSQL, for the plan it keeps (see cc_monitor_settings above).
 CREATE FUNCTION cc_ingest_device_seen(p_tenant uuid, p_device uuid,
                                       p_manufacturer text, p_model text,
                                       p_serial text)
     RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     AS $$
+BEGIN
     INSERT INTO devices AS d (tenant_id, device_id, manufacturer, model,
                               serial_number)
     VALUES (p_tenant, p_device, nullif(left(p_manufacturer, 256), ''),
@@ -133,7 +156,8 @@ CREATE FUNCTION cc_ingest_device_seen(p_tenant uuid, p_device uuid,
        OR EXCLUDED.model IS DISTINCT FROM d.model
           AND EXCLUDED.model IS NOT NULL
        OR EXCLUDED.serial_number IS DISTINCT FROM d.serial_number
-          AND EXCLUDED.serial_number IS NOT NULL
+          AND EXCLUDED.serial_number IS NOT NULL;
+END
 $$;
 REVOKE ALL ON FUNCTION cc_ingest_device_seen(uuid, uuid, text, text, text)
     FROM PUBLIC;

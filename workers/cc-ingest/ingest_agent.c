@@ -103,6 +103,19 @@ registration_os(json_t *reg)
 }
 
 
+#define REGISTER_STMT  "cc_ingest_register"
+
+
+int
+ingest_agent_prepare(cc_db_pool_t *pool)
+{
+    return cc_db_pool_prepare(pool, REGISTER_STMT,
+        "SELECT outcome, registered_at, created"
+        "  FROM cc_ingest_register($1::uuid, $2::uuid, $3, $4, $5, $6::uuid,"
+        "                          $7, $8::jsonb, $9)");
+}
+
+
 /*
  * Stores the registration: one statement, its own transaction (sql/013's
  * cc_ingest_register).  0, INGEST_TX_OTHER_DEVICE, or INGEST_TX_FAILED.
@@ -128,11 +141,7 @@ store_registration(cc_db_pool_t *pool, const char *tenant, registration_t *r)
     params[6] = r->started_at;
     params[7] = r->os;
     params[8] = text_or_empty(r->agent_version);
-    res = cc_db_query(conn,
-        "SELECT outcome, registered_at, created"
-        "  FROM cc_ingest_register($1::uuid, $2::uuid, $3, $4, $5, $6::uuid,"
-        "                          $7, $8::jsonb, $9)",
-        9, params);
+    res = cc_db_query_prepared(conn, REGISTER_STMT, 9, params);
     rc = INGEST_TX_FAILED;
     if (cc_db_result_ok(res) && PQntuples(res) == 1) {
         if (strcmp(PQgetvalue(res, 0, 0), "registered") != 0) {

@@ -8,10 +8,14 @@
 #ifndef INGEST_AGENT_H
 #define INGEST_AGENT_H
 
+#include "cc_db.h"
 #include "cc_http.h"
 
 /* POST /api/agent/register-session */
 void ingest_register_session(cc_request_t *req, cc_reply_t *rep);
+
+/* Registers the registration statement with the pool. */
+int ingest_agent_prepare(cc_db_pool_t *pool);
 
 /* POST /api/agent/telemetry */
 void ingest_telemetry(cc_request_t *req, cc_reply_t *rep);

@@ -13,6 +13,7 @@
 #include "ingest_app.h"
 #include "ingest_autopilot.h"
 #include "ingest_gate.h"
+#include "ingest_gate_cache.h"
 
 
 /* What the tenant's settings say about one device. */
@@ -82,54 +83,83 @@ ingest_gate_wildcard_match(const char *p, const char *t)
 }
 
 
-static int
-allowlist_matches(PGresult *res, const gate_settings_t *s)
-{
-    int  i;
+#define GATE_SETTINGS_STMT  "cc_ingest_gate_settings"
 
-    for (i = 0; i < PQntuples(res); i++) {
-        if (!PQgetisnull(res, i, 2)
-            && ingest_gate_wildcard_match(PQgetvalue(res, i, 2),
-                                          s->manufacturer)
-            && ingest_gate_wildcard_match(PQgetvalue(res, i, 3), s->model))
-        {
-            return 1;
+
+int
+ingest_gate_prepare(cc_db_pool_t *pool)
+{
+    return cc_db_pool_prepare(pool, GATE_SETTINGS_STMT,
+        "SELECT hardware_check, autopilot_check, manufacturer, model"
+        "  FROM cc_ingest_gate_settings($1::uuid)");
+}
+
+
+/* Keeps what the statement read in the cache: the switches of the first
+ * row, and the allow-list rules (manufacturer NULL: there are none). */
+static void
+remember(ingest_gate_cache_t *cache, const char *tenant, const PGresult *res,
+         gate_settings_t *s)
+{
+    const char  **patterns;
+    size_t        nrules;
+    int           i;
+
+    patterns = calloc(2 * (size_t) PQntuples(res) + 1, sizeof(char *));
+    nrules = 0;
+    for (i = 0; patterns != NULL && i < PQntuples(res); i++) {
+        if (!PQgetisnull(res, i, 2)) {
+            patterns[2 * nrules] = PQgetvalue(res, i, 2);
+            patterns[2 * nrules + 1] = PQgetvalue(res, i, 3);
+            nrules++;
         }
     }
-    return 0;
+    s->hardware_allowed = s->hardware_check && patterns != NULL
+        && ingest_gate_rules_match(patterns, nrules, s->manufacturer,
+                                   s->model);
+    if (patterns != NULL) {
+        ingest_gate_cache_put(cache, tenant, s->hardware_check,
+                              s->autopilot_check, patterns, nrules);
+    }
+    free(patterns);
 }
 
 
 /* The settings row (defaults for a tenant without one) and, when the
  * allow-list is enforced, its rows: one statement that sets the tenant
- * itself (sql/013), so the gate costs a single round trip.  0 or -1. */
+ * itself (sql/013), so a cache miss costs a single round trip.  0 or -1. */
 static int
-read_settings(cc_db_pool_t *pool, const char *tenant, gate_settings_t *s)
+read_settings(const ingest_app_t *app, const char *tenant, gate_settings_t *s)
 {
-    PGconn       *conn;
-    PGresult     *res;
-    const char   *params[1];
-    int           rc;
+    ingest_gate_verdict_t   v;
+    PGconn                 *conn;
+    PGresult               *res;
+    const char             *params[1];
+    int                     rc;
 
-    conn = cc_db_acquire(pool, CC_DB_ACQUIRE_MS);
+    if (ingest_gate_cache_judge(app->gate_cache, tenant, s->manufacturer,
+                                s->model, &v))
+    {
+        s->hardware_check = v.hardware_check;
+        s->autopilot_check = v.autopilot_check;
+        s->hardware_allowed = v.hardware_allowed;
+        return 0;
+    }
+    conn = cc_db_acquire(app->pool, CC_DB_ACQUIRE_MS);
     if (conn == NULL) {
         return -1;
     }
     params[0] = tenant;
-    res = cc_db_query(conn,
-        "SELECT hardware_check, autopilot_check, manufacturer, model"
-        "  FROM cc_ingest_gate_settings($1::uuid)", 1, params);
+    res = cc_db_query_prepared(conn, GATE_SETTINGS_STMT, 1, params);
     rc = -1;
     if (cc_db_result_ok(res) && PQntuples(res) > 0) {
         s->hardware_check = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
         s->autopilot_check = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-        s->hardware_allowed = s->hardware_check
-                              && s->manufacturer != NULL && s->model != NULL
-                              && allowlist_matches(res, s);
+        remember(app->gate_cache, tenant, res, s);
         rc = 0;
     }
     PQclear(res);
-    cc_db_release(pool, conn);
+    cc_db_release(app->pool, conn);
     return rc;
 }
 
@@ -236,7 +266,7 @@ ingest_gate_admit(const cc_request_t *req, cc_reply_t *rep)
     memset(&s, 0, sizeof(s));
     s.manufacturer = cc_request_header(req, "X-Device-Manufacturer");
     s.model = cc_request_header(req, "X-Device-Model");
-    if (read_settings(app->pool, req->identity.tenant, &s) != 0) {
+    if (read_settings(app, req->identity.tenant, &s) != 0) {
         refuse_for_now(rep, "unavailable",
                        "the tenant's settings cannot be read now; try "
                        "again shortly");

@@ -19,6 +19,7 @@
 #ifndef INGEST_GATE_H
 #define INGEST_GATE_H
 
+#include "cc_db.h"
 #include "cc_http.h"
 
 #define INGEST_GATE_RETRY_AFTER  "30"
@@ -29,6 +30,9 @@
  * are known.
  */
 int ingest_gate_admit(const cc_request_t *req, cc_reply_t *rep);
+
+/* Registers the gate's settings statement with the pool. */
+int ingest_gate_prepare(cc_db_pool_t *pool);
 
 /*
  * The ValidatorType register-session reports: 1 (AutopilotV1) when the

@@ -18,6 +18,7 @@
 #include "ingest_app.h"
 #include "ingest_autopilot.h"
 #include "ingest_config.h"
+#include "ingest_gate.h"
 #include "ingest_live.h"
 #include "ingest_reports.h"
 #include "ingest_store.h"
@@ -59,7 +60,10 @@ main(int argc, char **argv)
     if (cfg.database_url[0] != '\0') {
         pool = cc_db_pool_create(cfg.database_url, cfg.db_pool_size,
                                  "cc-ingest");
-        if (pool == NULL || ingest_store_prepare(pool) != 0) {
+        if (pool == NULL || ingest_store_prepare(pool) != 0
+            || ingest_agent_prepare(pool) != 0
+            || ingest_gate_prepare(pool) != 0)
+        {
             cc_log(CC_LOG_ERROR, "cannot create the database pool");
             return 1;
         }
@@ -87,6 +91,7 @@ main(int argc, char **argv)
         .cfg = &cfg,
         .upload = uploads ? &upload : NULL,
         .autopilot = autopilot,
+        .gate_cache = ingest_gate_cache_create(cfg.settings_cache_ms),
         .live = cc_live_create(cfg.nginx_control_socket,
                                    INGEST_LIVE_TIMEOUT_MS),
     };
@@ -109,6 +114,7 @@ main(int argc, char **argv)
     srv = cc_http_start(&http);
     if (srv == NULL) {
         cc_live_destroy(app.live);
+        ingest_gate_cache_destroy(app.gate_cache);
         ingest_autopilot_destroy(autopilot);
         cc_db_pool_destroy(pool);
         ingest_upload_forget(&upload);
@@ -119,6 +125,7 @@ main(int argc, char **argv)
     cc_log(CC_LOG_INFO, "stopping");
     cc_http_stop(srv, INGEST_DRAIN_MS);
     cc_live_destroy(app.live);
+    ingest_gate_cache_destroy(app.gate_cache);
     ingest_autopilot_destroy(autopilot);
     cc_db_pool_destroy(pool);
     ingest_upload_forget(&upload);
