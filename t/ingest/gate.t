@@ -10,6 +10,7 @@ use strict;
 use warnings;
 
 use FindBin;
+use Time::HiRes qw(time);
 use lib "$FindBin::Bin/../lib";
 use Test::More;
 use POSIX ();
@@ -48,6 +49,9 @@ $t->start_worker('ingest', env => {
     CC_CLIENT_ID          => $app_id,
     CC_CLIENT_SECRET_FILE => $secret_file,
     CC_GRAPH_TIMEOUT_MS   => 1000,
+    # Settings are cached for this long (CC_SETTINGS_CACHE_MS, 2000 by
+    # default); each change below waits for it to reach the gate.
+    CC_SETTINGS_CACHE_MS  => 500,
 });
 
 start_shipped_nginx($t);
@@ -193,6 +197,16 @@ is($r->{status}, 200, 'an exact match on the third page of near matches is found
 is(graph_lookups() - $before, 3, '... by following @odata.nextLink');
 $sim->admin(PUT => '/admin/settings', { graph_page_size => 100 });
 
+# True once probe holds, tried until the settings cache (500 ms here) has
+# certainly let a change through.
+sub settings_reached {
+    my ($probe) = @_;
+    my $t0 = time;
+    my $ok = $t->eventually($probe, 3);
+    diag(sprintf 'a settings change took %.2f s to reach the gate', time - $t0) unless $ok;
+    return $ok && time - $t0 < 2;
+}
+
 # --- hardware allow-list ---------------------------------------------------
 
 $r = register('CT000001', headers => { 'X-Device-Manufacturer' => 'HP', 'X-Device-Model' => 'EliteBook' });
@@ -201,6 +215,10 @@ is($r->{status}, 200, 'with the allow-list off any hardware is admitted');
 $t->sql("INSERT INTO monitor_settings (tenant_id, hardware_check) VALUES ('$contoso', true)");
 $t->sql("INSERT INTO hardware_allowlist (tenant_id, manufacturer, model) VALUES "
       . "('$contoso', 'dell*', 'Latitude ?4?0'), ('$contoso', 'Microsoft Corporation', 'Surface*')");
+ok(settings_reached(sub { register('CT000001', headers => { 'X-Device-Manufacturer' => 'HP',
+                                                           'X-Device-Model' => 'EliteBook' })
+                          ->{status} == 403 }),
+   'switching the allow-list on reaches the gate within the settings cache time');
 
 $r = register('CT000001', headers => { 'X-Device-Manufacturer' => 'DELL INC.' });
 is($r->{status}, 200, 'with the allow-list on, matching hardware is admitted (wildcards, any case)');
@@ -225,6 +243,9 @@ is($r->{json}{error}{code}, 'hardware_not_allowed',
 
 $t->sql("UPDATE monitor_settings SET hardware_check = false, autopilot_check = false "
       . "WHERE tenant_id = '$contoso'");
+ok(settings_reached(sub { register('CT000001', headers => { 'X-Device-Model' => 'Latitude 7440 2-in-1' })
+                          ->{status} == 200 }),
+   'switching the checks off reaches the gate too');
 $before = graph_lookups();
 $r = register('NOPE0004');
 is($r->{status}, 200, 'with autopilot_check off an unregistered device is admitted');

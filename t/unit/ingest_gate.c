@@ -1,8 +1,8 @@
 /*
  * The pure parts of cc-ingest's device gate: the allow-list's wildcard
  * matcher, the Autopilot answer cache (expiry and LRU eviction, driven by
- * an explicit clock), the Graph query URL and its exact-match reading,
- * and how long an Entra token is used.
+ * an explicit clock), the settings cache, the Graph query URL and its
+ * exact-match reading, and how long an Entra token is used.
  */
 
 #include <stdlib.h>
@@ -14,6 +14,7 @@
  * the cc-ingest sources under test are compiled in here. */
 #include "../../workers/cc-ingest/ingest_admit.c"
 #include "../../workers/cc-ingest/ingest_gate.c"
+#include "../../workers/cc-ingest/ingest_gate_cache.c"
 #include "../../workers/cc-ingest/ingest_autopilot.c"
 
 #define TENANT  "11111111-1111-4111-8111-111111111111"
@@ -248,6 +249,61 @@ test_token_lifetime(void)
 }
 
 
+static void
+test_settings_cache(void)
+{
+    static const char    *rules[] = { "Dell*", "Latitude ?4*",
+                                      "Contoso", "Laptop 7" };
+    ingest_gate_cache_t  *c;
+    ingest_gate_verdict_t v;
+    struct timespec       pause = { 0, 60 * 1000 * 1000 };
+    char                  other[CC_UUID_STR_LEN + 1];
+    size_t                i;
+
+    ok(ingest_gate_cache_create(0) == NULL,
+       "a cache time of 0 makes no settings cache");
+    ok(!ingest_gate_cache_judge(NULL, TENANT, "a", "b", &v),
+       "... and no cache judges nothing, so the settings are read");
+
+    c = ingest_gate_cache_create(50);
+    ok(!ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
+       "a tenant not seen yet is not in the cache");
+    ingest_gate_cache_put(c, TENANT, 1, 0, rules, 2);
+    ok(ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
+       "a tenant's settings are judged from the cache once kept");
+    ok(v.hardware_check && !v.autopilot_check,
+       "... with its switches as they were read");
+    ok(v.hardware_allowed, "... and a device one rule matches is allowed");
+    ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Precision 5570", &v);
+    ok(!v.hardware_allowed, "a device no rule matches is not");
+    ingest_gate_cache_judge(c, TENANT, NULL, "Laptop 7", &v);
+    ok(!v.hardware_allowed, "a device without a manufacturer is not");
+
+    /* Another tenant is another entry, wherever it lands. */
+    for (i = 0; i < INGEST_GATE_CACHE_SLOTS * 4; i++) {
+        snprintf(other, sizeof(other),
+                 "22222222-2222-4222-8222-%012zu", i);
+        if (slot_of(other) == slot_of(TENANT)) {
+            break;
+        }
+    }
+    ok(!ingest_gate_cache_judge(c, other, "Contoso", "Laptop 7", &v),
+       "a tenant sharing the slot is not judged by another's settings");
+    ingest_gate_cache_put(c, other, 0, 1, NULL, 0);
+    ok(ingest_gate_cache_judge(c, other, "Contoso", "Laptop 7", &v)
+       && !v.hardware_check && v.autopilot_check,
+       "... and takes the slot when its own settings are kept");
+    ok(!ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
+       "... so the tenant it displaced is read again");
+
+    ingest_gate_cache_put(c, TENANT, 1, 1, rules, 2);
+    nanosleep(&pause, NULL);
+    ok(!ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
+       "settings older than the cache time are read again");
+    ingest_gate_cache_destroy(c);
+}
+
+
 int
 main(void)
 {
@@ -256,6 +312,7 @@ main(void)
     test_keys();
     test_cache_expiry();
     test_cache_eviction();
+    test_settings_cache();
     test_graph_query();
     test_token_lifetime();
     return done_testing();

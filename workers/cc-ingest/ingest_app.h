@@ -13,6 +13,7 @@
 #include "ingest_upload.h"
 #include "ingest_live.h"
 #include "ingest_autopilot.h"
+#include "ingest_gate_cache.h"
 
 typedef struct ingest_app_s {
     cc_db_pool_t       *pool;           /* NULL without a database */
@@ -20,6 +21,7 @@ typedef struct ingest_app_s {
     const ingest_upload_t *upload;      /* NULL: no blob storage */
     cc_live_t      *live;           /* NULL: no live view publishing */
     ingest_autopilot_t *autopilot;      /* the Autopilot lookup and cache */
+    ingest_gate_cache_t *gate_cache;    /* NULL: settings read every time */
 } ingest_app_t;
 
 #endif /* INGEST_APP_H */

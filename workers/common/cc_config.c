@@ -77,6 +77,8 @@ static const cc_key_t  cc_keys[] = {
     { "CC_GRAPH_TIMEOUT_MS",    CC_KEY_INT,    CC_NUM(graph_timeout_ms),
       100, 60000 },
     { "CC_AUTOPILOT_CHECK",     CC_KEY_SWITCH, CC_NUM(autopilot_check), 0, 0 },
+    { "CC_SETTINGS_CACHE_MS",   CC_KEY_INT,    CC_NUM(settings_cache_ms),
+      0, 60000 },
     { "CC_BLOB_URL",            CC_KEY_STRING, CC_STR(blob_url), 0, 0 },
     { "CC_BLOB_ACCOUNT",        CC_KEY_STRING, CC_STR(blob_account), 0, 0 },
     { "CC_BLOB_KEY_FILE",       CC_KEY_PATH,   CC_STR(blob_key_file), 0, 0 },
@@ -248,6 +250,7 @@ cc_config_defaults(cc_config_t *cfg)
     strcpy(cfg->graph_url, "https://graph.microsoft.com");
     cfg->graph_timeout_ms = 10000;
     cfg->autopilot_check = 1;
+    cfg->settings_cache_ms = 2000;
     strcpy(cfg->blob_container, "diagnostics");
     cfg->diag_url_minutes = 10;
     cfg->periodic_jobs = 1;

@@ -92,6 +92,12 @@
  *                               whatever its tenant's autopilot_check
  *                               says; for development and for tests
  *                               without Graph.  Never in production.
+ *   CC_SETTINGS_CACHE_MS        how long cc-ingest keeps a tenant's gate
+ *                               settings (hardware and Autopilot checks,
+ *                               allow-list) in memory (default 2000; 0:
+ *                               read on every request).  A change made
+ *                               through the staff API reaches agents
+ *                               within this time.
  *
  * Diagnostics uploads (cc-ingest; see workers/cc-ingest/ingest_upload.h):
  *
@@ -167,6 +173,7 @@ typedef struct cc_config {
     char    client_secret_file[CC_CONFIG_STR_LEN];
     int     graph_timeout_ms;
     int     autopilot_check;
+    int     settings_cache_ms;
     char    blob_url[CC_CONFIG_STR_LEN];
     char    blob_account[CC_CONFIG_STR_LEN];
     char    blob_key_file[CC_CONFIG_STR_LEN];
