@@ -34,7 +34,20 @@ typedef struct {
     long long       clock_start_ms; /* the devices' clocks start here */
     int             gzip_level;
     int             verbose;
+    int             ndevices;
+
+    /* load runs (--duration): telemetry starts at origin_us, once every
+     * device has registered its first session.  Open loop (--rate): every
+     * device sends on its own schedule, events at rate / ndevices a second
+     * from origin_us, its start offset by its place in the fleet, and
+     * latency counts from the scheduled time */
+    double          duration_s;     /* 0: one session per device */
+    double          rate;           /* events/s offered; 0: closed loop */
+    long long       origin_us;      /* 0 until every device is ready */
+    long long       deadline_us;    /* no batch scheduled from then on */
     CURLM          *multi;
+    int             epoll_fd;       /* the sockets libcurl asks to watch */
+    long long       curl_timer_ms;  /* libcurl's timeout is due; -1 none */
     sim_rand_t      rand;
 
     /* counters */
@@ -49,6 +62,13 @@ typedef struct {
     long long       first_send_ms;
     long long       last_done_ms;
     long long       statuses[600];  /* telemetry answers by status */
+    long long       late;           /* open loop: sent > 10 ms late */
+    long long       sessions_prepared;
+    long long       sessions_live;  /* built while the clock ran */
+    size_t          prepared_bytes;
+    double          prepare_cpu_s;
+    double          cpu_start_s;    /* when the measured phase began */
+    double          cpu_s;          /* CPU of the measured phase */
 } sim_run_t;
 
 typedef enum {
@@ -82,6 +102,7 @@ typedef struct {
     char                cert[512];
     char                key[512];
     sim_run_t          *run;
+    int                 index;          /* its place in the fleet */
     CURL               *easy;
     struct curl_slist  *headers;
     sim_buf_t           body;
@@ -104,6 +125,14 @@ typedef struct {
     int                 have_session;
     size_t              next_item;      /* first item not delivered */
     size_t              batch_items;    /* items in the request in flight */
+    size_t              batch_events;   /* events among them */
+    long long           batch_due_us;   /* open loop: its scheduled time */
+    double              due_events;     /* open loop: events delivered */
+
+    /* sessions rendered before the run (sim_pack.h), used in turn */
+    sim_session_t      *prepared;
+    size_t              nprepared;
+    size_t              next_prepared;
     int                 resent;         /* this batch was sent twice */
     int                 auth_failures;
     int                 blocked_tries;
@@ -116,6 +145,10 @@ typedef struct {
 } sim_device_t;
 
 int  sim_device_init(sim_device_t *d, sim_run_t *run);
+
+/* Renders the device's next sessions ahead of time until they hold at
+ * least events events; 0 or -1 (out of memory). */
+int  sim_device_prepare(sim_device_t *d, double events);
 void sim_device_free(sim_device_t *d);
 
 /* Starts the device's next request if it is due; 1 when one started. */
@@ -126,5 +159,7 @@ void sim_device_done(sim_device_t *d, CURLcode result, long long now_ms);
 
 long long sim_now_ms(void);     /* monotonic */
 long long sim_wall_ms(void);    /* UTC */
+long long sim_now_us(void);     /* monotonic */
+double    sim_cpu_s(void);      /* user + system CPU of the process */
 
 #endif
