@@ -86,10 +86,19 @@ sim_buf_printf(sim_buf_t *b, const char *fmt, ...)
     va_list  ap;
     int      n;
 
+    /* most of the time the text fits in the room there is: one pass */
+    if (b->failed || sim_buf_reserve(b, 0) != 0) {
+        return;
+    }
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
+    if (n >= 0 && (size_t) n < b->cap - b->len) {
+        b->len += (size_t) n;
+        return;
+    }
     if (n < 0 || sim_buf_reserve(b, (size_t) n) != 0) {
+        b->data[b->len] = '\0';        /* what the first pass cut */
         return;
     }
     va_start(ap, fmt);
