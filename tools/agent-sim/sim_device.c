@@ -276,7 +276,7 @@ build_session(sim_device_t *d, sim_session_t *s)
 
 
 int
-sim_device_prepare(sim_device_t *d, double events)
+sim_device_prepare(sim_device_t *d, double events, size_t max_bytes)
 {
     sim_session_t  *p;
     double          have;
@@ -305,6 +305,9 @@ sim_device_prepare(sim_device_t *d, double events)
         d->run->sessions_prepared++;
         d->run->prepared_bytes += sim_session_packed_bytes(p);
         have += (double) p->nevents;
+        if (d->run->prepared_bytes > max_bytes) {
+            return 1;
+        }
     }
     return 0;
 }
@@ -316,12 +319,14 @@ static int
 begin_session(sim_device_t *d)
 {
     sim_record_t  *r;
+    int            prepared;
 
     if (d->have_session) {
         sim_session_free(&d->session);
         d->have_session = 0;
     }
-    if (d->next_prepared < d->nprepared) {
+    prepared = d->next_prepared < d->nprepared;
+    if (prepared) {
         d->session = d->prepared[d->next_prepared++];
     } else if (build_session(d, &d->session) != 0) {
         return -1;
@@ -338,6 +343,7 @@ begin_session(sim_device_t *d)
     memset(r, 0, sizeof(*r));
     memcpy(r->session_id, d->session.session_id, sizeof(r->session_id));
     r->scenario = d->scenario;
+    r->prepared = prepared;
     r->items = (long long) d->session.nitems;
     r->events = (long long) d->session.nevents;
     d->next_item = 0;
@@ -560,14 +566,16 @@ send_error_report(sim_device_t *d)
 /* A load run's telemetry waits for the fleet to be ready (origin_us);
  * in the open loop, a device then waits for its next batch's time, and
  * stops when that time is past the end of the run (checked before a new
- * session too, so that none is begun only to be dropped).  1 when it
- * waits or stopped.  A retry goes when its wait is over: the batch is
- * late already. */
+ * session too, so that none is begun only to be dropped), or when the
+ * run is over with batches still due: a stack that cannot keep up would
+ * otherwise make the run last until the backlog is sent.  What was due
+ * and not sent is counted (backlog_events).  1 when it waits or stopped.
+ * A retry goes when its wait is over: the batch is late already. */
 static int
 waits_for_schedule(sim_device_t *d)
 {
     sim_run_t  *run = d->run;
-    long long   due;
+    long long   due, now_us;
 
     if (run->duration_s <= 0 || (d->step != SIM_DEV_TELEMETRY
                                  && d->step != SIM_DEV_NEXT_SESSION))
@@ -581,13 +589,18 @@ waits_for_schedule(sim_device_t *d)
         return 0;
     }
     due = due_us(d);
-    if (due >= run->deadline_us) {
+    now_us = sim_now_us();
+    if (due >= run->deadline_us || now_us >= run->deadline_us) {
+        if (due < run->deadline_us) {
+            run->backlog_events += (double) (run->deadline_us - due) / 1e6
+                                   * run->rate / run->ndevices;
+        }
         d->outcome = "deadline";
         d->step = SIM_DEV_DONE;
         return 1;
     }
     if (d->step == SIM_DEV_TELEMETRY && d->attempts == 0 && !d->resent
-        && sim_now_us() < due)
+        && now_us < due)
     {
         d->wake_at_ms = (due + 999) / 1000;
         return 1;

@@ -63,6 +63,7 @@ typedef struct {
     long long       last_done_ms;
     long long       statuses[600];  /* telemetry answers by status */
     long long       late;           /* open loop: sent > 10 ms late */
+    double          backlog_events; /* open loop: due, unsent at the end */
     long long       sessions_prepared;
     long long       sessions_live;  /* built while the clock ran */
     size_t          prepared_bytes;
@@ -94,6 +95,7 @@ typedef struct {
     int             upload_url_status;
     int             error_status;
     int             complete;       /* every item delivered */
+    int             prepared;       /* made before the clock started */
 } sim_record_t;
 
 typedef struct {
@@ -147,8 +149,9 @@ typedef struct {
 int  sim_device_init(sim_device_t *d, sim_run_t *run);
 
 /* Renders the device's next sessions ahead of time until they hold at
- * least events events; 0 or -1 (out of memory). */
-int  sim_device_prepare(sim_device_t *d, double events);
+ * least events events; 0, 1 when the run's prepared sessions grew past
+ * max_bytes, or -1 (out of memory). */
+int  sim_device_prepare(sim_device_t *d, double events, size_t max_bytes);
 void sim_device_free(sim_device_t *d);
 
 /* Starts the device's next request if it is due; 1 when one started. */

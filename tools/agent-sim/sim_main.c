@@ -574,7 +574,7 @@ device_report(const sim_device_t *d)
         const sim_record_t  *r = &d->records[i];
 
         json_array_append_new(sessions, json_pack(
-            "{s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:b}",
+            "{s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:b,s:b}",
             "session_id", r->session_id,
             "scenario", sim_scenario_name(r->scenario),
             "items", (json_int_t) r->items,
@@ -584,7 +584,8 @@ device_report(const sim_device_t *d)
             "register_status", r->register_status,
             "upload_url_status", r->upload_url_status,
             "error_status", r->error_status,
-            "complete", r->complete));
+            "complete", r->complete,
+            "prepared", r->prepared));
     }
     dev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:o}",
         "device_id", d->profile.device_id,
@@ -635,10 +636,11 @@ write_report(const char *file, sim_run_t *run, sim_device_t *devs, int n)
         }
     }
     secs = elapsed_s(run);
-    root = json_pack("{s:s,s:f,s:I,s:f,s:f,s:f,s:I,s:I,s:f}",
+    root = json_pack("{s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:f}",
         "mode", run->rate > 0 ? "open" : "closed",
         "offered_events_per_s", run->rate,
         "late_batches", (json_int_t) run->late,
+        "backlog_events", (json_int_t) run->backlog_events,
         "cpu_s", run->cpu_s,
         "cpu_ms_per_batch", run->batches > 0
                             ? run->cpu_s * 1000.0 / run->batches : 0.0,
@@ -695,8 +697,9 @@ print_summary(sim_run_t *run, sim_device_t *devs, int n)
            sim_stats_percentile(&run->latency, 99), run->latency.n);
     if (run->rate > 0) {
         printf("open loop: %.0f events/s offered, %lld batches sent more "
-               "than 10 ms late; latency from each batch's scheduled time\n",
-               run->rate, run->late);
+               "than 10 ms late, %.0f events due but not sent by the end; "
+               "latency from each batch's scheduled time\n",
+               run->rate, run->late, run->backlog_events);
     }
     printf("agent-sim CPU: %.2f s while sending (%.3f ms per batch), "
            "%.2f s preparing %lld sessions (%.0f MB); %lld sessions built "
@@ -707,36 +710,50 @@ print_summary(sim_run_t *run, sim_device_t *devs, int n)
 }
 
 
+/* bytes: the projection, 0 when the limit was passed before there was
+ * one. */
+static void
+say_too_much(const sim_options_t *o, double bytes)
+{
+    char  about[48];
+
+    about[0] = '\0';
+    if (bytes > 0) {
+        snprintf(about, sizeof(about), " (about %.0f MB)", bytes / 1e6);
+    }
+    fprintf(stderr, "agent-sim: %.0f events/s for %.0f s need more prepared "
+            "batches than --prepare-mb %d allows%s: shorten --duration, "
+            "lower the rate or raise --prepare-mb\n", o->prepare_rate,
+            o->duration_s, o->prepare_mb, about);
+}
+
+
 /* Renders every device's sessions for the run ahead of time, enough for
  * its share of prepare_rate over the duration and one batch more (the
- * open loop's last one may start just before the end); -1 after saying
- * why when they would not fit in prepare_mb. */
+ * open loop's last one may start just before the end); 0, -1 out of
+ * memory, -2 after saying so when they would not fit in prepare_mb. */
 static int
 prepare_sessions(sim_run_t *run, sim_device_t *devs, const sim_options_t *o)
 {
-    double  per_device, limit, cpu0, projected;
-    int     i;
+    double  per_device, projected, cpu0;
+    size_t  limit;
+    int     i, rc;
 
     cpu0 = sim_cpu_s();
-    per_device = o->prepare_rate * o->duration_s / o->devices;
-    limit = (double) o->prepare_mb * 1e6;
+    per_device = o->prepare_rate * o->duration_s / o->devices
+                 + (run->batch_override > 0 ? run->batch_override : 100);
+    limit = (size_t) o->prepare_mb * 1000000;
     for (i = 0; i < o->devices; i++) {
-        if (sim_device_prepare(&devs[i], per_device
-                               + (run->batch_override > 0
-                                  ? run->batch_override : 100)) != 0)
-        {
+        rc = sim_device_prepare(&devs[i], per_device, limit);
+        if (rc < 0) {
             fprintf(stderr, "agent-sim: out of memory preparing sessions\n");
             return -1;
         }
-        /* every device needs about what the first one did */
+        /* every device needs about what the ones before did */
         projected = (double) run->prepared_bytes / (i + 1) * o->devices;
-        if (projected > limit) {
-            fprintf(stderr, "agent-sim: %.0f events/s for %.0f s need about "
-                    "%.0f MB of prepared batches, more than --prepare-mb "
-                    "%d: shorten --duration, lower the rate or raise "
-                    "--prepare-mb\n", o->prepare_rate, o->duration_s,
-                    projected / 1e6, o->prepare_mb);
-            return -1;
+        if (rc > 0 || projected > (double) limit) {
+            say_too_much(o, rc > 0 ? 0 : projected);
+            return -2;
         }
     }
     run->prepare_cpu_s = sim_cpu_s() - cpu0;
@@ -759,7 +776,7 @@ main(int argc, char **argv)
     sim_run_t       run;
     sim_device_t   *devs;
     sim_rand_t      ids;
-    int             i, failed;
+    int             i, failed, rc;
 
     memset(&o, 0, sizeof(o));
     memset(&run, 0, sizeof(run));
@@ -800,10 +817,11 @@ main(int argc, char **argv)
             return 1;
         }
     }
-    if (o.duration_s > 0 && o.prepare_rate > 0
-        && prepare_sessions(&run, devs, &o) != 0)
-    {
-        return 1;
+    if (o.duration_s > 0 && o.prepare_rate > 0) {
+        rc = prepare_sessions(&run, devs, &o);
+        if (rc != 0) {
+            return rc == -2 ? 2 : 1;
+        }
     }
     if (o.duration_s > 0) {
         run.deadline_ms = sim_now_ms() + (long long) (o.duration_s * 1000);
