@@ -241,7 +241,8 @@ send_distress(sim_device_t *d)
                    d->profile.tenant_id, d->profile.manufacturer,
                    d->profile.model, d->profile.serial, now,
                    d->profile.device_id);
-    return send_request(d, "/api/agent/distress", "POST", d->body.data, d->body.len, 0);
+    return send_request(d, "/api/agent/distress", "POST", d->body.data,
+                        d->body.len, 0);
 }
 
 
@@ -535,7 +536,8 @@ send_upload_url(sim_device_t *d)
                    "\"FileName\":\"AgentDiagnostics-%s-%s.zip\"}",
                    d->profile.tenant_id, d->session.session_id,
                    d->session.session_id, stamp);
-    return send_request(d, "/api/agent/upload-url", "POST", d->body.data, d->body.len, 1);
+    return send_request(d, "/api/agent/upload-url", "POST", d->body.data,
+                        d->body.len, 1);
 }
 
 
@@ -559,7 +561,8 @@ send_error_report(sim_device_t *d)
                    AGENT_VERSION "\",\"Timestamp\":\"%s\"}",
                    d->session.session_id, d->profile.tenant_id,
                    d->profile.device_name, d->session.sequence - 1, now);
-    return send_request(d, "/api/agent/error", "POST", d->body.data, d->body.len, 1);
+    return send_request(d, "/api/agent/error", "POST", d->body.data,
+                        d->body.len, 1);
 }
 
 
