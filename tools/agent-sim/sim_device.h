@@ -20,6 +20,8 @@
 /* What every device shares: options, counters, the multi handle. */
 typedef struct {
     const char     *url;            /* https://host:port, no slash */
+    char            server_addr[256]; /* url's host resolved: a,b */
+    int             server_port;
     const char     *ca_file;
     int             batch_override; /* 0: the config's maxBatchSize */
     int             apps;
@@ -106,6 +108,8 @@ typedef struct {
     sim_run_t          *run;
     int                 index;          /* its place in the fleet */
     CURL               *easy;
+    struct curl_slist  *connect_to;     /* its own name for the server */
+    struct curl_slist  *resolve;
     struct curl_slist  *headers;
     sim_buf_t           body;
     sim_buf_t           wire;           /* the body as sent (gzip) */

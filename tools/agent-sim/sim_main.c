@@ -11,12 +11,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -310,6 +312,72 @@ bad:
 }
 
 
+/* Appends ai's address to out as CURLOPT_RESOLVE takes it: IPv6 in
+ * brackets, after a comma if out has one already. */
+static void
+add_address(char *out, size_t size, const struct addrinfo *ai)
+{
+    char  numeric[NI_MAXHOST];
+    int   v6;
+
+    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, numeric, sizeof(numeric),
+                    NULL, 0, NI_NUMERICHOST) != 0)
+    {
+        return;
+    }
+    v6 = ai->ai_family == AF_INET6;
+    if (strlen(out) + strlen(numeric) + 4 >= size) {
+        return;
+    }
+    snprintf(out + strlen(out), size - strlen(out), "%s%s%s%s",
+             out[0] != '\0' ? "," : "", v6 ? "[" : "", numeric, v6 ? "]" : "");
+}
+
+
+/* The addresses the URL's host resolves to, and its port, for the devices'
+ * own connection names (sim_device.c); left empty when they are not
+ * known. */
+static void
+resolve_server(sim_run_t *run)
+{
+    CURLU            *u;
+    char             *host, *port, *name;
+    struct addrinfo   hints, *res, *ai;
+
+    u = curl_url();
+    host = port = NULL;
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, run->url, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT)
+           != CURLUE_OK)
+    {
+        goto done;
+    }
+    /* curl gives an IPv6 host as [::1]; getaddrinfo wants ::1 */
+    name = host;
+    if (name[0] == '[') {
+        name[strlen(name) - 1] = '\0';
+        name++;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(name, port, &hints, &res) != 0) {
+        goto done;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        add_address(run->server_addr, sizeof(run->server_addr), ai);
+    }
+    run->server_port = atoi(port);
+    freeaddrinfo(res);
+
+done:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+}
+
+
 /* Serial numbers, device names, UPNs and e-mail addresses: synthetic,
  * from the seed, so the privacy test knows what to look for. */
 static void
@@ -415,6 +483,13 @@ start_schedule_when_ready(sim_run_t *run, sim_device_t *devs, int n)
     }
     run->first_send_ms = run->origin_us / 1000;
     run->cpu_start_s = sim_cpu_s();
+    /* those that waited for it go now, or paced (--interval) spread over
+     * one interval, as a fleet does */
+    for (i = 0; i < n; i++) {
+        devs[i].wake_at_ms = run->interval_s <= 0 ? 0
+            : run->first_send_ms
+              + sim_rand_below(&run->rand, (unsigned) (run->interval_s * 1000));
+    }
 }
 
 
@@ -761,6 +836,18 @@ prepare_sessions(sim_run_t *run, sim_device_t *devs, const sim_options_t *o)
 }
 
 
+static void
+free_devices(sim_device_t *devs, int n)
+{
+    int  i;
+
+    for (i = 0; i < n; i++) {
+        sim_device_free(&devs[i]);
+    }
+    free(devs);
+}
+
+
 static int
 device_failed(const sim_device_t *d)
 {
@@ -795,6 +882,7 @@ main(int argc, char **argv)
     run.clock_start_ms = sim_wall_ms() - 3 * 3600 * 1000LL;
 
     curl_global_init(CURL_GLOBAL_ALL);
+    resolve_server(&run);
     run.multi = curl_multi_init();
     devs = calloc((size_t) o.devices, sizeof(*devs));
     if (run.multi == NULL || devs == NULL) {
@@ -820,6 +908,10 @@ main(int argc, char **argv)
     if (o.duration_s > 0 && o.prepare_rate > 0) {
         rc = prepare_sessions(&run, devs, &o);
         if (rc != 0) {
+            free_devices(devs, o.devices);
+            curl_multi_cleanup(run.multi);
+            close(run.epoll_fd);
+            curl_global_cleanup();
             return rc == -2 ? 2 : 1;
         }
     }
@@ -855,10 +947,7 @@ main(int argc, char **argv)
         fprintf(stderr, "agent-sim: cannot write %s\n", o.report);
         failed++;
     }
-    for (i = 0; i < o.devices; i++) {
-        sim_device_free(&devs[i]);
-    }
-    free(devs);
+    free_devices(devs, o.devices);
     sim_stats_free(&run.latency);
     curl_multi_cleanup(run.multi);
     close(run.epoll_fd);
