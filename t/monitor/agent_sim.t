@@ -5,8 +5,9 @@
 # per scenario (success, app failure, stall), every delivered batch sent a
 # second time as after a lost acknowledgement, and what PostgreSQL holds
 # afterwards checked against what the simulator says it sent.  Then the
-# agent's reaction to 413 (halve the batch), and a short load run whose
-# acknowledged events must all be stored.
+# agent's reaction to 413 (halve the batch), and short load runs (live,
+# with sessions rendered ahead of time, open loop) whose acknowledged
+# events must all be stored.
 
 use strict;
 use warnings;
@@ -180,5 +181,74 @@ like($out, qr/^events\/s: \d+$/m, '... and reports events per second');
 like($out, qr/^batch latency: p50 [\d.]+ ms, p99 [\d.]+ ms/m, '... and batch latency percentiles');
 is($t->sql("SELECT count(*) FROM events") - $before, $report->{events_delivered},
    '... and every event acknowledged is stored');
+
+# Stored whole: every complete session of a report has its events once,
+# numbered 1 to its last.
+sub complete_sessions_stored {
+    my ($r) = @_;
+    my @done = grep { $_->{complete} } map { @{ $_->{sessions} } } @{ $r->{devices} // [] };
+    return 0 unless @done;
+    for my $s (@done) {
+        return 0 unless $t->sql("SELECT count(*) || ' ' || count(DISTINCT sequence) || ' '"
+                                . " || min(sequence) || ' ' || max(sequence) FROM events"
+                                . " WHERE session_id = '$s->{session_id}'")
+                        eq "$s->{events} $s->{events} 1 $s->{events}";
+    }
+    return 1;
+}
+
+# --- load mode with sessions rendered ahead of time -------------------------
+
+$before = $t->sql("SELECT count(*) FROM events");
+($status, $report, $out) = agent_sim('prepared', '--devices', 2, '--duration', '2s',
+    '--scenarios', 'success,failure', '--batch', 50, '--seed', 13,
+    '--retry-scale', '0.001', '--gzip-level', 1, '--prepare-rate', 2000);
+is($status, 0, 'a load run with its sessions prepared ahead of time ends by itself')
+    or diag($out);
+ok($report->{sessions_prepared} > 0, '... having prepared sessions');
+is(scalar(grep { !$_->{sessions}[0]{prepared} } @{ $report->{devices} // [] }), 0,
+   '... which each device sent first');
+like($out, qr/^agent-sim CPU: [\d.]+ s while sending \([\d.]+ ms per batch\)/m,
+     '... and says what sending cost it');
+is($t->sql("SELECT count(*) FROM events") - $before, $report->{events_delivered},
+   '... every event acknowledged is stored');
+ok(complete_sessions_stored($report),
+   '... and every session it finished is stored whole, numbered 1 to its last event');
+
+# A prepared session is packed in batches of 100; its batches are refused
+# (413), so it is unpacked and sent in halves, as a live one would be.
+($status, $report, $out) = agent_sim('prepared-halving', '--devices', 1, '--apps', 3,
+    '--batch', 100, '--pad', 100_000, '--seed', 14, '--duration', '3s',
+    '--prepare-rate', 1);
+is($status, 0, 'a load run whose prepared batches are too large ends by itself')
+    or diag($out);
+ok($report->{sessions_prepared} >= 1 && $report->{halvings} >= 1,
+   '... after halving the batches of a prepared session');
+ok(complete_sessions_stored($report), '... whose events are all stored once');
+
+($status, undef, $out) = agent_sim('too-much', '--devices', 1, '--duration', '60s',
+    '--seed', 13, '--prepare-rate', 100_000, '--prepare-mb', 1);
+is($status, 2, 'a run whose prepared sessions would not fit in --prepare-mb does not start');
+like($out, qr/more prepared batches than --prepare-mb 1 allows/, '... and says so');
+
+# --- open loop ------------------------------------------------------------
+
+$before = $t->sql("SELECT count(*) FROM events");
+($status, $report, $out) = agent_sim('open', '--devices', 4, '--duration', '2s',
+    '--rate', 1000, '--scenarios', 'success,failure', '--batch', 50, '--seed', 15,
+    '--retry-scale', '0.001');
+is($status, 0, 'an open-loop run ends by itself') or diag($out);
+is($report->{mode}, 'open', '... in the open loop');
+ok($report->{events_delivered} >= 0.8 * 1000 * 2,
+   '... delivering about the rate it offered (1000 events/s for 2 s)');
+ok($report->{events_delivered} <= 1000 * 2 + 4 * 50,
+   '... and never more: no device sends ahead of its schedule');
+like($out, qr/^open loop: 1000 events\/s offered, \d+ batches sent more than 10 ms late/m,
+     '... and says how many batches started late');
+is($t->sql("SELECT count(*) FROM events") - $before, $report->{events_delivered},
+   '... every event acknowledged is stored');
+
+($status, undef, $out) = agent_sim('rate-usage', '--rate', 1000);
+is($status, 2, '--rate without --duration is a usage error');
 
 $t->done_testing;

@@ -34,9 +34,8 @@ sim_buf_free(sim_buf_t *b)
 }
 
 
-/* Room for n more bytes and a terminating NUL; 0 or -1. */
-static int
-reserve(sim_buf_t *b, size_t n)
+int
+sim_buf_reserve(sim_buf_t *b, size_t n)
 {
     size_t   cap;
     char    *p;
@@ -65,7 +64,7 @@ reserve(sim_buf_t *b, size_t n)
 void
 sim_buf_add(sim_buf_t *b, const char *s, size_t n)
 {
-    if (reserve(b, n) != 0) {
+    if (sim_buf_reserve(b, n) != 0) {
         return;
     }
     memcpy(b->data + b->len, s, n);
@@ -87,10 +86,19 @@ sim_buf_printf(sim_buf_t *b, const char *fmt, ...)
     va_list  ap;
     int      n;
 
+    /* most of the time the text fits in the room there is: one pass */
+    if (b->failed || sim_buf_reserve(b, 0) != 0) {
+        return;
+    }
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
-    if (n < 0 || reserve(b, (size_t) n) != 0) {
+    if (n >= 0 && (size_t) n < b->cap - b->len) {
+        b->len += (size_t) n;
+        return;
+    }
+    if (n < 0 || sim_buf_reserve(b, (size_t) n) != 0) {
+        b->data[b->len] = '\0';        /* what the first pass cut */
         return;
     }
     va_start(ap, fmt);
@@ -146,7 +154,7 @@ sim_buf_gzip(sim_buf_t *out, const char *in, size_t len, int level)
     }
     bound = deflateBound(&z, (uLong) len);
     sim_buf_reset(out);
-    if (reserve(out, bound) != 0) {
+    if (sim_buf_reserve(out, bound) != 0) {
         deflateEnd(&z);
         return -1;
     }

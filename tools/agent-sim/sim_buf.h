@@ -17,6 +17,8 @@ typedef struct {
 
 void sim_buf_reset(sim_buf_t *b);
 void sim_buf_free(sim_buf_t *b);
+/* Room for n more bytes and a terminating NUL; 0 or -1. */
+int  sim_buf_reserve(sim_buf_t *b, size_t n);
 void sim_buf_add(sim_buf_t *b, const char *s, size_t n);
 void sim_buf_str(sim_buf_t *b, const char *s);
 void sim_buf_printf(sim_buf_t *b, const char *fmt, ...)

@@ -8,14 +8,18 @@
  * so a test can see a retry without waiting for it.
  */
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+
 #include <jansson.h>
 
 #include "sim_device.h"
+#include "sim_pack.h"
 
 #define AGENT_VERSION  "2.0.1412+sim"
 #define USER_AGENT     "AutopilotMonitor.Agent/" AGENT_VERSION
@@ -23,6 +27,10 @@
 /* Tries of a batch refused as if the queue were blocked (an unexpected
  * 4xx) before the device gives up: the agent would try for ever. */
 #define BLOCKED_TRIES_MAX  3
+
+/* An open-loop batch sent later than this after its scheduled time
+ * counts as late. */
+#define LATE_US  10000
 
 
 long long
@@ -45,6 +53,27 @@ sim_wall_ms(void)
 }
 
 
+long long
+sim_now_us(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+
+double
+sim_cpu_s(void)
+{
+    struct rusage  ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double) ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6
+           + (double) ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+
 static size_t
 collect_response(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -55,12 +84,39 @@ collect_response(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 
+/* libcurl keeps the connections of a multi handle in one cache, by the
+ * host and port they go to, and looks through them for each request,
+ * checking each idle one (a syscall) before it gets to the TLS client
+ * certificate that tells them apart: with every device on the same server
+ * that is a walk over every device's connection per request.  Connecting
+ * to a name of the device's own (CURLOPT_CONNECT_TO, resolved to the
+ * server's address with CURLOPT_RESOLVE) gives each device a cache entry
+ * of its own; TLS still checks the server's certificate against the URL's
+ * host name. */
+static int
+own_connection_name(sim_device_t *d)
+{
+    char  line[320];
+
+    if (d->run->server_addr[0] == '\0') {
+        return 0;               /* unknown: share the cache, slower */
+    }
+    snprintf(line, sizeof(line), "::sim-%d.agent-sim.invalid:",
+             d->index);
+    d->connect_to = curl_slist_append(NULL, line);
+    snprintf(line, sizeof(line), "sim-%d.agent-sim.invalid:%d:%s",
+             d->index, d->run->server_port, d->run->server_addr);
+    d->resolve = curl_slist_append(NULL, line);
+    return d->connect_to != NULL && d->resolve != NULL ? 0 : -1;
+}
+
+
 int
 sim_device_init(sim_device_t *d, sim_run_t *run)
 {
     d->run = run;
     d->easy = curl_easy_init();
-    if (d->easy == NULL) {
+    if (d->easy == NULL || own_connection_name(d) != 0) {
         return -1;
     }
     d->step = run->distress ? SIM_DEV_DISTRESS : SIM_DEV_CONFIG;
@@ -79,12 +135,18 @@ sim_device_free(sim_device_t *d)
         curl_easy_cleanup(d->easy);
     }
     curl_slist_free_all(d->headers);
+    curl_slist_free_all(d->connect_to);
+    curl_slist_free_all(d->resolve);
     sim_buf_free(&d->body);
     sim_buf_free(&d->wire);
     sim_buf_free(&d->response);
     if (d->have_session) {
         sim_session_free(&d->session);
     }
+    while (d->next_prepared < d->nprepared) {
+        sim_session_free(&d->prepared[d->next_prepared++]);
+    }
+    free(d->prepared);
     free(d->records);
 }
 
@@ -143,7 +205,7 @@ device_headers(sim_device_t *d, int user_agent)
 /* Hands the prepared request to the multi handle. */
 static int
 send_request(sim_device_t *d, const char *path, const char *method,
-             const sim_buf_t *body, int with_cert)
+             const char *body, size_t body_len, int with_cert)
 {
     char  url[1024];
 
@@ -156,6 +218,10 @@ send_request(sim_device_t *d, const char *path, const char *method,
         curl_easy_setopt(d->easy, CURLOPT_SSLKEY, d->key);
     }
     curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, d->headers);
+    if (d->connect_to != NULL) {
+        curl_easy_setopt(d->easy, CURLOPT_CONNECT_TO, d->connect_to);
+        curl_easy_setopt(d->easy, CURLOPT_RESOLVE, d->resolve);
+    }
     curl_easy_setopt(d->easy, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
     curl_easy_setopt(d->easy, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(d->easy, CURLOPT_NOSIGNAL, 1L);
@@ -163,9 +229,9 @@ send_request(sim_device_t *d, const char *path, const char *method,
     curl_easy_setopt(d->easy, CURLOPT_WRITEDATA, d);
     curl_easy_setopt(d->easy, CURLOPT_PRIVATE, d);
     if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, body->data);
+        curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t) body->len);
+                         (curl_off_t) body_len);
     }
     sim_buf_reset(&d->response);
     if (curl_multi_add_handle(d->run->multi, d->easy) != CURLM_OK) {
@@ -209,7 +275,8 @@ send_distress(sim_device_t *d)
                    d->profile.tenant_id, d->profile.manufacturer,
                    d->profile.model, d->profile.serial, now,
                    d->profile.device_id);
-    return send_request(d, "/api/agent/distress", "POST", &d->body, 0);
+    return send_request(d, "/api/agent/distress", "POST", d->body.data,
+                        d->body.len, 0);
 }
 
 
@@ -222,28 +289,84 @@ send_config(sim_device_t *d)
     device_headers(d, 1);
     snprintf(path, sizeof(path), "/api/agent/config?tenantId=%s",
              d->profile.tenant_id);
-    return send_request(d, path, "GET", NULL, 1);
+    return send_request(d, path, "GET", NULL, 0, 1);
 }
 
 
-/* Starts the next session: its items, and its line in the report. */
+static size_t batch_limit(const sim_device_t *d);
+
+
+/* Builds the device's next session into s; 0 or -1. */
+static int
+build_session(sim_device_t *d, sim_session_t *s)
+{
+    sim_run_t  *run = d->run;
+    long long   start;
+
+    /* each device's clock starts a little apart, within the hour */
+    start = run->clock_start_ms + sim_rand_below(&run->rand, 3600) * 1000LL;
+    return sim_session_build(s, &d->profile, d->scenario, run->apps,
+                             run->pad, start, &run->rand);
+}
+
+
+int
+sim_device_prepare(sim_device_t *d, double events, size_t max_bytes)
+{
+    sim_session_t  *p;
+    double          have;
+    size_t          cap;
+
+    have = 0;
+    cap = 0;
+    while (have < events) {
+        if (d->nprepared == cap) {
+            cap = cap ? cap * 2 : 8;
+            p = realloc(d->prepared, cap * sizeof(*p));
+            if (p == NULL) {
+                return -1;
+            }
+            d->prepared = p;
+        }
+        p = &d->prepared[d->nprepared];
+        if (build_session(d, p) != 0) {
+            return -1;
+        }
+        if (sim_session_pack(p, batch_limit(d), d->run->gzip_level) != 0) {
+            sim_session_free(p);
+            return -1;
+        }
+        d->nprepared++;
+        d->run->sessions_prepared++;
+        d->run->prepared_bytes += sim_session_packed_bytes(p);
+        have += (double) p->nevents;
+        if (d->run->prepared_bytes > max_bytes) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/* Starts the next session, one made ahead of time if there is one left:
+ * its items, and its line in the report. */
 static int
 begin_session(sim_device_t *d)
 {
     sim_record_t  *r;
-    sim_run_t     *run = d->run;
-    long long      start;
+    int            prepared;
 
     if (d->have_session) {
         sim_session_free(&d->session);
         d->have_session = 0;
     }
-    /* each device's clock starts a little apart, within the hour */
-    start = run->clock_start_ms + sim_rand_below(&run->rand, 3600) * 1000LL;
-    if (sim_session_build(&d->session, &d->profile, d->scenario, run->apps,
-                          run->pad, start, &run->rand) != 0)
-    {
+    prepared = d->next_prepared < d->nprepared;
+    if (prepared) {
+        d->session = d->prepared[d->next_prepared++];
+    } else if (build_session(d, &d->session) != 0) {
         return -1;
+    } else {
+        d->run->sessions_live++;
     }
     d->have_session = 1;
     r = realloc(d->records, (d->nrecords + 1) * sizeof(*r));
@@ -255,6 +378,7 @@ begin_session(sim_device_t *d)
     memset(r, 0, sizeof(*r));
     memcpy(r->session_id, d->session.session_id, sizeof(r->session_id));
     r->scenario = d->scenario;
+    r->prepared = prepared;
     r->items = (long long) d->session.nitems;
     r->events = (long long) d->session.nevents;
     d->next_item = 0;
@@ -291,8 +415,8 @@ send_register(sim_device_t *d)
                    "\",\"EnrollmentType\":\"v1\",\"IsHybridJoin\":false,"
                    "\"IsSelfDeployingProfile\":false,\"IsCloudPc\":false,"
                    "\"ValidatedBy\":0}}", now);
-    return send_request(d, "/api/agent/register-session", "POST", &d->body,
-                        1);
+    return send_request(d, "/api/agent/register-session", "POST",
+                        d->body.data, d->body.len, 1);
 }
 
 
@@ -312,10 +436,9 @@ batch_limit(const sim_device_t *d)
 /* A batch: contiguous items from next_item, one PartitionKey, at most the
  * batch size (agent-protocol.md 7, Batching), gzip-compressed. */
 static int
-send_telemetry(sim_device_t *d)
+render_batch(sim_device_t *d)
 {
     size_t    i, n;
-    char      now[32];
 
     n = d->session.nitems - d->next_item;
     if (n > batch_limit(d)) {
@@ -338,6 +461,76 @@ send_telemetry(sim_device_t *d)
         return -1;
     }
     d->batch_items = n;
+    d->batch_events = 0;
+    for (i = 0; i < n; i++) {
+        d->batch_events +=
+            (size_t) d->session.items[d->next_item + i].is_event;
+    }
+    return 0;
+}
+
+
+/* The next batch: the packed one when the session was made ahead of time
+ * with this batch size, else written now (after unpacking the session
+ * if the size changed, as after a 413). */
+static int
+next_batch(sim_device_t *d, const char **wire, size_t *len)
+{
+    sim_session_t      *s = &d->session;
+    const sim_batch_t  *b;
+
+    if (s->packed_batch != 0 && s->packed_batch == batch_limit(d)
+        && d->next_item % s->packed_batch == 0)
+    {
+        b = &s->batches[d->next_item / s->packed_batch];
+        d->batch_items = b->nitems;
+        d->batch_events = b->nevents;
+        *wire = b->wire;
+        *len = b->wire_len;
+        return 0;
+    }
+    if (sim_session_unpack(s) != 0 || render_batch(d) != 0) {
+        return -1;
+    }
+    *wire = d->wire.data;
+    *len = d->wire.len;
+    return 0;
+}
+
+
+/* Open loop: when the next batch is due, by the events delivered so far
+ * at the device's share of the rate, from its start in the fleet. */
+static long long
+due_us(const sim_device_t *d)
+{
+    const sim_run_t  *run = d->run;
+    double            per_device, offset_s;
+
+    per_device = run->rate / run->ndevices;
+    offset_s = (double) d->index * (double) batch_limit(d) / run->rate;
+    return run->origin_us
+           + (long long) ((offset_s + d->due_events / per_device) * 1e6);
+}
+
+
+static int
+send_telemetry(sim_device_t *d)
+{
+    const char  *wire;
+    size_t       len;
+    long long    now_us;
+    char         now[32];
+
+    if (next_batch(d, &wire, &len) != 0) {
+        return -1;
+    }
+    if (d->run->rate > 0 && d->attempts == 0 && !d->resent) {
+        d->batch_due_us = due_us(d);
+        now_us = sim_now_us();
+        if (now_us - d->batch_due_us > LATE_US) {
+            d->run->late++;
+        }
+    }
 
     reset_headers(d);
     device_headers(d, 0);
@@ -348,12 +541,13 @@ send_telemetry(sim_device_t *d)
     add_header(d, "Content-Encoding", "gzip");
     if (d->run->first_send_ms == 0) {
         d->run->first_send_ms = sim_now_ms();
+        d->run->cpu_start_s = sim_cpu_s();
     }
     d->run->batches++;
     if (d->attempts > 0) {
         d->run->retries++;
     }
-    return send_request(d, "/api/agent/telemetry", "POST", &d->wire, 1);
+    return send_request(d, "/api/agent/telemetry", "POST", wire, len, 1);
 }
 
 
@@ -376,7 +570,8 @@ send_upload_url(sim_device_t *d)
                    "\"FileName\":\"AgentDiagnostics-%s-%s.zip\"}",
                    d->profile.tenant_id, d->session.session_id,
                    d->session.session_id, stamp);
-    return send_request(d, "/api/agent/upload-url", "POST", &d->body, 1);
+    return send_request(d, "/api/agent/upload-url", "POST", d->body.data,
+                        d->body.len, 1);
 }
 
 
@@ -400,7 +595,59 @@ send_error_report(sim_device_t *d)
                    AGENT_VERSION "\",\"Timestamp\":\"%s\"}",
                    d->session.session_id, d->profile.tenant_id,
                    d->profile.device_name, d->session.sequence - 1, now);
-    return send_request(d, "/api/agent/error", "POST", &d->body, 1);
+    return send_request(d, "/api/agent/error", "POST", d->body.data,
+                        d->body.len, 1);
+}
+
+
+/* A load run's telemetry waits for the fleet to be ready (origin_us);
+ * in the open loop, a device then waits for its next batch's time, and
+ * stops when that time is past the end of the run (checked before a new
+ * session too, so that none is begun only to be dropped), or when the
+ * run is over with batches still due: a stack that cannot keep up would
+ * otherwise make the run last until the backlog is sent.  What was due
+ * and not sent is counted (backlog_events).  1 when it waits or stopped.
+ * A retry goes when its wait is over: the batch is late already. */
+static int
+waits_for_schedule(sim_device_t *d)
+{
+    sim_run_t  *run = d->run;
+    long long   due, now_us;
+
+    if (run->duration_s <= 0 || (d->step != SIM_DEV_TELEMETRY
+                                 && d->step != SIM_DEV_NEXT_SESSION))
+    {
+        return 0;
+    }
+    if (run->origin_us == 0) {
+        if (d->step != SIM_DEV_TELEMETRY) {
+            return 0;
+        }
+        /* nothing to do until the clock starts, which wakes it */
+        d->wake_at_ms = LLONG_MAX;
+        return 1;
+    }
+    if (run->rate <= 0) {
+        return 0;
+    }
+    due = due_us(d);
+    now_us = sim_now_us();
+    if (due >= run->deadline_us || now_us >= run->deadline_us) {
+        if (due < run->deadline_us) {
+            run->backlog_events += (double) (run->deadline_us - due) / 1e6
+                                   * run->rate / run->ndevices;
+        }
+        d->outcome = "deadline";
+        d->step = SIM_DEV_DONE;
+        return 1;
+    }
+    if (d->step == SIM_DEV_TELEMETRY && d->attempts == 0 && !d->resent
+        && now_us < due)
+    {
+        d->wake_at_ms = (due + 999) / 1000;
+        return 1;
+    }
+    return 0;
 }
 
 
@@ -410,6 +657,9 @@ sim_device_poll(sim_device_t *d, long long now_ms)
     int  rc;
 
     if (d->in_flight || d->step == SIM_DEV_DONE || now_ms < d->wake_at_ms) {
+        return 0;
+    }
+    if (waits_for_schedule(d)) {
         return 0;
     }
     if (d->run->deadline_ms != 0 && now_ms >= d->run->deadline_ms
@@ -603,7 +853,6 @@ delivered(sim_device_t *d, long long now_ms)
     sim_record_t  *r = current_record(d);
     sim_run_t     *run = d->run;
     json_t        *body;
-    size_t         i;
     long long      events;
 
     body = response_json(d);
@@ -627,10 +876,8 @@ delivered(sim_device_t *d, long long now_ms)
         return;
     }
     d->resent = 0;
-    events = 0;
-    for (i = 0; i < d->batch_items; i++) {
-        events += d->session.items[d->next_item + i].is_event;
-    }
+    events = (long long) d->batch_events;
+    d->due_events += (double) events;
     d->next_item += d->batch_items;
     r->items_delivered += (long long) d->batch_items;
     r->events_delivered += events;
@@ -658,8 +905,12 @@ telemetry_done(sim_device_t *d, long status, long long now_ms)
 
     run->statuses[status >= 0 && status < 600 ? status : 0]++;
     if (status >= 200 && status < 300) {
-        if (curl_easy_getinfo(d->easy, CURLINFO_TOTAL_TIME_T, &total_us)
-            == CURLE_OK)
+        if (run->rate > 0) {
+            /* from the scheduled time: a queue before the send counts */
+            sim_stats_add(&run->latency,
+                          (double) (sim_now_us() - d->batch_due_us) / 1000.0);
+        } else if (curl_easy_getinfo(d->easy, CURLINFO_TOTAL_TIME_T,
+                                     &total_us) == CURLE_OK)
         {
             sim_stats_add(&run->latency, (double) total_us / 1000.0);
         }

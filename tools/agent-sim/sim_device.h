@@ -20,6 +20,8 @@
 /* What every device shares: options, counters, the multi handle. */
 typedef struct {
     const char     *url;            /* https://host:port, no slash */
+    char            server_addr[256]; /* url's host resolved: a,b */
+    int             server_port;
     const char     *ca_file;
     int             batch_override; /* 0: the config's maxBatchSize */
     int             apps;
@@ -34,7 +36,20 @@ typedef struct {
     long long       clock_start_ms; /* the devices' clocks start here */
     int             gzip_level;
     int             verbose;
+    int             ndevices;
+
+    /* load runs (--duration): telemetry starts at origin_us, once every
+     * device has registered its first session.  Open loop (--rate): every
+     * device sends on its own schedule, events at rate / ndevices a second
+     * from origin_us, its start offset by its place in the fleet, and
+     * latency counts from the scheduled time */
+    double          duration_s;     /* 0: one session per device */
+    double          rate;           /* events/s offered; 0: closed loop */
+    long long       origin_us;      /* 0 until every device is ready */
+    long long       deadline_us;    /* no batch scheduled from then on */
     CURLM          *multi;
+    int             epoll_fd;       /* the sockets libcurl asks to watch */
+    long long       curl_timer_ms;  /* libcurl's timeout is due; -1 none */
     sim_rand_t      rand;
 
     /* counters */
@@ -49,6 +64,14 @@ typedef struct {
     long long       first_send_ms;
     long long       last_done_ms;
     long long       statuses[600];  /* telemetry answers by status */
+    long long       late;           /* open loop: sent > 10 ms late */
+    double          backlog_events; /* open loop: due, unsent at the end */
+    long long       sessions_prepared;
+    long long       sessions_live;  /* built while the clock ran */
+    size_t          prepared_bytes;
+    double          prepare_cpu_s;
+    double          cpu_start_s;    /* when the measured phase began */
+    double          cpu_s;          /* CPU of the measured phase */
 } sim_run_t;
 
 typedef enum {
@@ -74,6 +97,7 @@ typedef struct {
     int             upload_url_status;
     int             error_status;
     int             complete;       /* every item delivered */
+    int             prepared;       /* made before the clock started */
 } sim_record_t;
 
 typedef struct {
@@ -82,7 +106,10 @@ typedef struct {
     char                cert[512];
     char                key[512];
     sim_run_t          *run;
+    int                 index;          /* its place in the fleet */
     CURL               *easy;
+    struct curl_slist  *connect_to;     /* its own name for the server */
+    struct curl_slist  *resolve;
     struct curl_slist  *headers;
     sim_buf_t           body;
     sim_buf_t           wire;           /* the body as sent (gzip) */
@@ -104,6 +131,14 @@ typedef struct {
     int                 have_session;
     size_t              next_item;      /* first item not delivered */
     size_t              batch_items;    /* items in the request in flight */
+    size_t              batch_events;   /* events among them */
+    long long           batch_due_us;   /* open loop: its scheduled time */
+    double              due_events;     /* open loop: events delivered */
+
+    /* sessions rendered before the run (sim_pack.h), used in turn */
+    sim_session_t      *prepared;
+    size_t              nprepared;
+    size_t              next_prepared;
     int                 resent;         /* this batch was sent twice */
     int                 auth_failures;
     int                 blocked_tries;
@@ -116,6 +151,11 @@ typedef struct {
 } sim_device_t;
 
 int  sim_device_init(sim_device_t *d, sim_run_t *run);
+
+/* Renders the device's next sessions ahead of time until they hold at
+ * least events events; 0, 1 when the run's prepared sessions grew past
+ * max_bytes, or -1 (out of memory). */
+int  sim_device_prepare(sim_device_t *d, double events, size_t max_bytes);
 void sim_device_free(sim_device_t *d);
 
 /* Starts the device's next request if it is due; 1 when one started. */
@@ -126,5 +166,7 @@ void sim_device_done(sim_device_t *d, CURLcode result, long long now_ms);
 
 long long sim_now_ms(void);     /* monotonic */
 long long sim_wall_ms(void);    /* UTC */
+long long sim_now_us(void);     /* monotonic */
+double    sim_cpu_s(void);      /* user + system CPU of the process */
 
 #endif

@@ -11,11 +11,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,8 +26,12 @@
 #include <jansson.h>
 
 #include "sim_device.h"
+#include "sim_pack.h"
 
 extern char  **environ;
+
+/* Load runs: the longest the registrations before the clock may take. */
+#define SETUP_MAX_MS  60000
 
 typedef struct {
     const char      *url;
@@ -38,6 +45,8 @@ typedef struct {
     int              nscenarios;
     unsigned long    seed;
     double           duration_s;
+    double           prepare_rate;  /* events/s the prepared sessions last */
+    int              prepare_mb;    /* at most this much prepared */
 } sim_options_t;
 
 static const char  *manufacturers[] = { "Simulated Devices Inc.",
@@ -69,6 +78,13 @@ usage(FILE *out)
 "  --interval TIME    wait between a device's batches, as the agent's\n"
 "                     upload interval (0: back to back)\n"
 "  --gzip-level N     zlib level of telemetry bodies (6)\n"
+"  --rate N           open loop: N events/s in all, each device sending\n"
+"                     its share on its own schedule (needs --duration);\n"
+"                     latency counts from each batch's scheduled time\n"
+"  --prepare-rate N   render and gzip, before the clock starts, sessions\n"
+"                     for N events/s over --duration (with --rate: the\n"
+"                     rate); devices that use them up build more live\n"
+"  --prepare-mb N     refuse to prepare more than N MB (300)\n"
 "  --dev-certs PATH   tools/dev-certs, run for missing certificates\n"
 "                     (tools/dev-certs)\n"
 "  --report FILE      write what was sent and what came of it as JSON\n"
@@ -166,6 +182,9 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
         { "retry-scale", required_argument, NULL, 'r' },
         { "interval", required_argument, NULL, 'i' },
         { "gzip-level", required_argument, NULL, 'z' },
+        { "rate", required_argument, NULL, 'L' },
+        { "prepare-rate", required_argument, NULL, 'Q' },
+        { "prepare-mb", required_argument, NULL, 'M' },
         { "dev-certs", required_argument, NULL, 'P' },
         { "report", required_argument, NULL, 'o' },
         { "verbose", no_argument, NULL, 'v' },
@@ -182,6 +201,7 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
     run->apps = 3;
     run->retry_scale = 1.0;
     run->gzip_level = 6;
+    o->prepare_mb = 300;
 
     while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (ch) {
@@ -230,6 +250,23 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
                 goto bad;
             }
             break;
+        case 'L':
+            run->rate = strtod(optarg, NULL);
+            if (run->rate <= 0) {
+                goto bad;
+            }
+            break;
+        case 'Q':
+            o->prepare_rate = strtod(optarg, NULL);
+            if (o->prepare_rate < 0) {
+                goto bad;
+            }
+            break;
+        case 'M':
+            if (positive_int(optarg, &o->prepare_mb) != 0) {
+                goto bad;
+            }
+            break;
         case 'd':
             if (parse_duration(optarg, &o->duration_s) != 0) {
                 goto bad;
@@ -260,11 +297,84 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
         usage(stderr);
         return -1;
     }
+    if (run->rate > 0 && o->duration_s <= 0) {
+        fprintf(stderr, "agent-sim: --rate needs --duration\n");
+        return -1;
+    }
+    if (run->rate > 0 && o->prepare_rate == 0) {
+        o->prepare_rate = run->rate;
+    }
     return 0;
 
 bad:
     fprintf(stderr, "agent-sim: bad value: %s\n", optarg);
     return -1;
+}
+
+
+/* Appends ai's address to out as CURLOPT_RESOLVE takes it: IPv6 in
+ * brackets, after a comma if out has one already. */
+static void
+add_address(char *out, size_t size, const struct addrinfo *ai)
+{
+    char  numeric[NI_MAXHOST];
+    int   v6;
+
+    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, numeric, sizeof(numeric),
+                    NULL, 0, NI_NUMERICHOST) != 0)
+    {
+        return;
+    }
+    v6 = ai->ai_family == AF_INET6;
+    if (strlen(out) + strlen(numeric) + 4 >= size) {
+        return;
+    }
+    snprintf(out + strlen(out), size - strlen(out), "%s%s%s%s",
+             out[0] != '\0' ? "," : "", v6 ? "[" : "", numeric, v6 ? "]" : "");
+}
+
+
+/* The addresses the URL's host resolves to, and its port, for the devices'
+ * own connection names (sim_device.c); left empty when they are not
+ * known. */
+static void
+resolve_server(sim_run_t *run)
+{
+    CURLU            *u;
+    char             *host, *port, *name;
+    struct addrinfo   hints, *res, *ai;
+
+    u = curl_url();
+    host = port = NULL;
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, run->url, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK
+        || curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT)
+           != CURLUE_OK)
+    {
+        goto done;
+    }
+    /* curl gives an IPv6 host as [::1]; getaddrinfo wants ::1 */
+    name = host;
+    if (name[0] == '[') {
+        name[strlen(name) - 1] = '\0';
+        name++;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(name, port, &hints, &res) != 0) {
+        goto done;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        add_address(run->server_addr, sizeof(run->server_addr), ai);
+    }
+    run->server_port = atoi(port);
+    freeaddrinfo(res);
+
+done:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
 }
 
 
@@ -347,16 +457,168 @@ next_wake(sim_device_t *devs, int n, long long now_ms)
 }
 
 
+/* A load run's clock starts once every device has registered its first
+ * session (or stopped): the fleet's TLS handshakes and registrations are
+ * neither counted as a backlog in the open loop nor in the events/s and
+ * CPU time of either loop. */
+static void
+start_schedule_when_ready(sim_run_t *run, sim_device_t *devs, int n)
+{
+    int  i;
+
+    if (run->duration_s <= 0 || run->origin_us != 0) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        if (devs[i].step != SIM_DEV_DONE
+            && (devs[i].step != SIM_DEV_TELEMETRY || devs[i].in_flight))
+        {
+            return;
+        }
+    }
+    run->origin_us = sim_now_us() + 10000;
+    run->deadline_us = run->origin_us + (long long) (run->duration_s * 1e6);
+    if (run->rate <= 0) {
+        run->deadline_ms = run->deadline_us / 1000;
+    }
+    run->first_send_ms = run->origin_us / 1000;
+    run->cpu_start_s = sim_cpu_s();
+    /* those that waited for it go now, or paced (--interval) spread over
+     * one interval, as a fleet does */
+    for (i = 0; i < n; i++) {
+        devs[i].wake_at_ms = run->interval_s <= 0 ? 0
+            : run->first_send_ms
+              + sim_rand_below(&run->rand, (unsigned) (run->interval_s * 1000));
+    }
+}
+
+
+/* libcurl's socket callback: the sockets of the transfers in flight are
+ * watched with epoll, so that a wake-up costs the sockets that are ready,
+ * not a walk over every device's connection (curl_multi_poll would). */
+static int
+watch_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *known)
+{
+    sim_run_t           *run = arg;
+    struct epoll_event   ev;
+
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(run->epoll_fd, EPOLL_CTL_DEL, s, NULL);
+        return 0;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0)
+                | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+    ev.data.fd = s;
+    if (known == NULL) {
+        /* a new socket; the number may be a closed one's, still listed */
+        if (epoll_ctl(run->epoll_fd, EPOLL_CTL_ADD, s, &ev) != 0
+            && errno == EEXIST)
+        {
+            epoll_ctl(run->epoll_fd, EPOLL_CTL_MOD, s, &ev);
+        }
+        curl_multi_assign(run->multi, s, run);
+        return 0;
+    }
+    epoll_ctl(run->epoll_fd, EPOLL_CTL_MOD, s, &ev);
+    return 0;
+}
+
+
+/* libcurl's timer callback: when it wants to be called again. */
+static int
+set_curl_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    sim_run_t  *run = arg;
+
+    run->curl_timer_ms = timeout_ms < 0 ? -1 : sim_now_ms() + timeout_ms;
+    return 0;
+}
+
+
+static int
+start_event_loop(sim_run_t *run)
+{
+    run->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (run->epoll_fd < 0) {
+        return -1;
+    }
+    run->curl_timer_ms = -1;
+    curl_multi_setopt(run->multi, CURLMOPT_SOCKETFUNCTION, watch_socket);
+    curl_multi_setopt(run->multi, CURLMOPT_SOCKETDATA, run);
+    curl_multi_setopt(run->multi, CURLMOPT_TIMERFUNCTION, set_curl_timer);
+    curl_multi_setopt(run->multi, CURLMOPT_TIMERDATA, run);
+    return 0;
+}
+
+
+/* Hands every finished request to its device. */
+static void
+collect_answers(sim_run_t *run)
+{
+    CURLMsg       *msg;
+    sim_device_t  *d;
+    int            left;
+
+    while ((msg = curl_multi_info_read(run->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &d);
+        sim_device_done(d, msg->data.result, sim_now_ms());
+    }
+}
+
+
+static void
+run_curl_timer_if_due(sim_run_t *run, long long now_ms)
+{
+    int  running;
+
+    if (run->curl_timer_ms >= 0 && run->curl_timer_ms <= now_ms) {
+        run->curl_timer_ms = -1;
+        curl_multi_socket_action(run->multi, CURL_SOCKET_TIMEOUT, 0,
+                                 &running);
+    }
+}
+
+
+/* Waits for ready sockets, a device's time or libcurl's timer, at most
+ * until wake_ms, and lets libcurl work on what is ready. */
+static void
+wait_and_transfer(sim_run_t *run, long long wake_ms)
+{
+    struct epoll_event  evs[64];
+    long long           now;
+    int                 i, nev, flags, running;
+
+    now = sim_now_ms();
+    if (run->curl_timer_ms >= 0 && run->curl_timer_ms < wake_ms) {
+        wake_ms = run->curl_timer_ms;
+    }
+    nev = epoll_wait(run->epoll_fd, evs, 64,
+                     wake_ms > now ? (int) (wake_ms - now) : 0);
+    for (i = 0; i < nev; i++) {
+        flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0)
+                | ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0)
+                | ((evs[i].events & (EPOLLERR | EPOLLHUP))
+                   ? CURL_CSELECT_ERR : 0);
+        curl_multi_socket_action(run->multi, evs[i].data.fd, flags,
+                                 &running);
+    }
+    run_curl_timer_if_due(run, sim_now_ms());
+}
+
+
 /* Drives every device until each has stopped. */
 static void
 run_devices(sim_run_t *run, sim_device_t *devs, int n)
 {
-    CURLMsg        *msg;
-    sim_device_t   *d;
-    long long       now, wake;
-    int             i, running, left, busy;
+    long long  now;
+    int        i, busy;
 
     for (;;) {
+        start_schedule_when_ready(run, devs, n);
         now = sim_now_ms();
         busy = 0;
         for (i = 0; i < n; i++) {
@@ -364,22 +626,14 @@ run_devices(sim_run_t *run, sim_device_t *devs, int n)
             busy |= devs[i].in_flight || devs[i].step != SIM_DEV_DONE;
         }
         if (!busy) {
+            run->cpu_s = sim_cpu_s() - run->cpu_start_s;
             return;
         }
-        curl_multi_perform(run->multi, &running);
-        while ((msg = curl_multi_info_read(run->multi, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE) {
-                continue;
-            }
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                              (char **) &d);
-            sim_device_done(d, msg->data.result, sim_now_ms());
-        }
-        now = sim_now_ms();
-        wake = next_wake(devs, n, now);
-        if (wake > now) {
-            curl_multi_poll(run->multi, NULL, 0, (int) (wake - now), NULL);
-        }
+        /* requests just added are started by libcurl's timer */
+        run_curl_timer_if_due(run, sim_now_ms());
+        collect_answers(run);
+        wait_and_transfer(run, next_wake(devs, n, sim_now_ms()));
+        collect_answers(run);
     }
 }
 
@@ -395,7 +649,7 @@ device_report(const sim_device_t *d)
         const sim_record_t  *r = &d->records[i];
 
         json_array_append_new(sessions, json_pack(
-            "{s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:b}",
+            "{s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:b,s:b}",
             "session_id", r->session_id,
             "scenario", sim_scenario_name(r->scenario),
             "items", (json_int_t) r->items,
@@ -405,7 +659,8 @@ device_report(const sim_device_t *d)
             "register_status", r->register_status,
             "upload_url_status", r->upload_url_status,
             "error_status", r->error_status,
-            "complete", r->complete));
+            "complete", r->complete,
+            "prepared", r->prepared));
     }
     dev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:o}",
         "device_id", d->profile.device_id,
@@ -456,7 +711,20 @@ write_report(const char *file, sim_run_t *run, sim_device_t *devs, int n)
         }
     }
     secs = elapsed_s(run);
-    root = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:o}",
+    root = json_pack("{s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:f}",
+        "mode", run->rate > 0 ? "open" : "closed",
+        "offered_events_per_s", run->rate,
+        "late_batches", (json_int_t) run->late,
+        "backlog_events", (json_int_t) run->backlog_events,
+        "cpu_s", run->cpu_s,
+        "cpu_ms_per_batch", run->batches > 0
+                            ? run->cpu_s * 1000.0 / run->batches : 0.0,
+        "prepare_cpu_s", run->prepare_cpu_s,
+        "sessions_prepared", (json_int_t) run->sessions_prepared,
+        "sessions_live", (json_int_t) run->sessions_live,
+        "prepared_mb", (double) run->prepared_bytes / 1e6);
+    if (root == NULL || json_object_update_new(root, json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:o,s:o}",
         "batches", (json_int_t) run->batches,
         "retries", (json_int_t) run->retries,
         "resends", (json_int_t) run->resends,
@@ -469,7 +737,11 @@ write_report(const char *file, sim_run_t *run, sim_device_t *devs, int n)
         "latency_p50_ms", sim_stats_percentile(&run->latency, 50),
         "latency_p99_ms", sim_stats_percentile(&run->latency, 99),
         "telemetry_statuses", statuses,
-        "devices", devices);
+        "devices", devices)) != 0)
+    {
+        json_decref(root);
+        return -1;
+    }
     rc = json_dump_file(root, file, JSON_INDENT(1) | JSON_SORT_KEYS);
     json_decref(root);
     return rc;
@@ -498,6 +770,81 @@ print_summary(sim_run_t *run, sim_device_t *devs, int n)
     printf("batch latency: p50 %.2f ms, p99 %.2f ms (%zu batches)\n",
            sim_stats_percentile(&run->latency, 50),
            sim_stats_percentile(&run->latency, 99), run->latency.n);
+    if (run->rate > 0) {
+        printf("open loop: %.0f events/s offered, %lld batches sent more "
+               "than 10 ms late, %.0f events due but not sent by the end; "
+               "latency from each batch's scheduled time\n",
+               run->rate, run->late, run->backlog_events);
+    }
+    printf("agent-sim CPU: %.2f s while sending (%.3f ms per batch), "
+           "%.2f s preparing %lld sessions (%.0f MB); %lld sessions built "
+           "live\n", run->cpu_s,
+           run->batches > 0 ? run->cpu_s * 1000.0 / run->batches : 0.0,
+           run->prepare_cpu_s, run->sessions_prepared,
+           (double) run->prepared_bytes / 1e6, run->sessions_live);
+}
+
+
+/* bytes: the projection, 0 when the limit was passed before there was
+ * one. */
+static void
+say_too_much(const sim_options_t *o, double bytes)
+{
+    char  about[48];
+
+    about[0] = '\0';
+    if (bytes > 0) {
+        snprintf(about, sizeof(about), " (about %.0f MB)", bytes / 1e6);
+    }
+    fprintf(stderr, "agent-sim: %.0f events/s for %.0f s need more prepared "
+            "batches than --prepare-mb %d allows%s: shorten --duration, "
+            "lower the rate or raise --prepare-mb\n", o->prepare_rate,
+            o->duration_s, o->prepare_mb, about);
+}
+
+
+/* Renders every device's sessions for the run ahead of time, enough for
+ * its share of prepare_rate over the duration and one batch more (the
+ * open loop's last one may start just before the end); 0, -1 out of
+ * memory, -2 after saying so when they would not fit in prepare_mb. */
+static int
+prepare_sessions(sim_run_t *run, sim_device_t *devs, const sim_options_t *o)
+{
+    double  per_device, projected, cpu0;
+    size_t  limit;
+    int     i, rc;
+
+    cpu0 = sim_cpu_s();
+    per_device = o->prepare_rate * o->duration_s / o->devices
+                 + (run->batch_override > 0 ? run->batch_override : 100);
+    limit = (size_t) o->prepare_mb * 1000000;
+    for (i = 0; i < o->devices; i++) {
+        rc = sim_device_prepare(&devs[i], per_device, limit);
+        if (rc < 0) {
+            fprintf(stderr, "agent-sim: out of memory preparing sessions\n");
+            return -1;
+        }
+        /* every device needs about what the ones before did */
+        projected = (double) run->prepared_bytes / (i + 1) * o->devices;
+        if (rc > 0 || projected > (double) limit) {
+            say_too_much(o, rc > 0 ? 0 : projected);
+            return -2;
+        }
+    }
+    run->prepare_cpu_s = sim_cpu_s() - cpu0;
+    return 0;
+}
+
+
+static void
+free_devices(sim_device_t *devs, int n)
+{
+    int  i;
+
+    for (i = 0; i < n; i++) {
+        sim_device_free(&devs[i]);
+    }
+    free(devs);
 }
 
 
@@ -516,7 +863,7 @@ main(int argc, char **argv)
     sim_run_t       run;
     sim_device_t   *devs;
     sim_rand_t      ids;
-    int             i, failed;
+    int             i, failed, rc;
 
     memset(&o, 0, sizeof(o));
     memset(&run, 0, sizeof(run));
@@ -525,6 +872,8 @@ main(int argc, char **argv)
     }
     run.url = o.url;
     run.ca_file = o.ca_file;
+    run.ndevices = o.devices;
+    run.duration_s = o.duration_s;
     /* sessions differ from run to run; devices are the seed's */
     sim_rand_seed(&ids, o.seed);
     sim_rand_seed(&run.rand, o.seed ^ (uint64_t) sim_wall_ms()
@@ -533,6 +882,7 @@ main(int argc, char **argv)
     run.clock_start_ms = sim_wall_ms() - 3 * 3600 * 1000LL;
 
     curl_global_init(CURL_GLOBAL_ALL);
+    resolve_server(&run);
     run.multi = curl_multi_init();
     devs = calloc((size_t) o.devices, sizeof(*devs));
     if (run.multi == NULL || devs == NULL) {
@@ -540,9 +890,14 @@ main(int argc, char **argv)
         return 1;
     }
     curl_multi_setopt(run.multi, CURLMOPT_MAXCONNECTS, (long) o.devices + 8);
+    if (start_event_loop(&run) != 0) {
+        fprintf(stderr, "agent-sim: epoll: %s\n", strerror(errno));
+        return 1;
+    }
 
     for (i = 0; i < o.devices; i++) {
         make_profile(&devs[i].profile, &o, &ids, i);
+        devs[i].index = i;
         devs[i].scenario = o.scenarios[i % o.nscenarios];
         if (sim_device_init(&devs[i], &run) != 0
             || ensure_certificate(&devs[i], &o) != 0)
@@ -550,8 +905,23 @@ main(int argc, char **argv)
             return 1;
         }
     }
+    if (o.duration_s > 0 && o.prepare_rate > 0) {
+        rc = prepare_sessions(&run, devs, &o);
+        if (rc != 0) {
+            free_devices(devs, o.devices);
+            curl_multi_cleanup(run.multi);
+            close(run.epoll_fd);
+            curl_global_cleanup();
+            return rc == -2 ? 2 : 1;
+        }
+    }
     if (o.duration_s > 0) {
         run.deadline_ms = sim_now_ms() + (long long) (o.duration_s * 1000);
+    }
+    if (o.duration_s > 0) {
+        /* a bound on the set-up (registrations) before the clock starts;
+         * then the run ends duration_s after it started */
+        run.deadline_ms += SETUP_MAX_MS;
     }
     /* Paced devices start spread over one interval, as a fleet does,
      * not all in the same millisecond. */
@@ -577,12 +947,10 @@ main(int argc, char **argv)
         fprintf(stderr, "agent-sim: cannot write %s\n", o.report);
         failed++;
     }
-    for (i = 0; i < o.devices; i++) {
-        sim_device_free(&devs[i]);
-    }
-    free(devs);
+    free_devices(devs, o.devices);
     sim_stats_free(&run.latency);
     curl_multi_cleanup(run.multi);
+    close(run.epoll_fd);
     curl_global_cleanup();
     return failed ? 1 : 0;
 }

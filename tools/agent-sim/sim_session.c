@@ -560,10 +560,18 @@ sim_session_free(sim_session_t *s)
 {
     size_t  i;
 
-    for (i = 0; i < s->nitems; i++) {
+    for (i = 0; s->items != NULL && i < s->nitems; i++) {
         free(s->items[i].json);
     }
     free(s->items);
     s->items = NULL;
     s->nitems = s->cap = 0;
+    for (i = 0; i < s->nbatches; i++) {
+        free(s->batches[i].wire);
+        free(s->batches[i].lens);
+    }
+    free(s->batches);
+    s->batches = NULL;
+    s->nbatches = 0;
+    s->packed_batch = 0;
 }

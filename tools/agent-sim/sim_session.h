@@ -37,6 +37,16 @@ typedef struct {
     int      is_event;
 } sim_item_t;
 
+/* A batch rendered ahead of time (sim_pack.h): the gzip body as it goes
+ * on the wire, and where its items are inside the JSON array. */
+typedef struct {
+    char                 *wire;
+    size_t                wire_len;
+    size_t                nitems;
+    size_t                nevents;
+    unsigned             *lens;         /* each item's JSON length */
+} sim_batch_t;
+
 typedef struct {
     char                  session_id[37];
     sim_scenario_t        scenario;
@@ -46,6 +56,11 @@ typedef struct {
     size_t                cap;
     size_t                nevents;
     int                   failed;       /* out of memory while building */
+
+    /* packed (sim_pack.h): items is NULL, the batches hold them */
+    sim_batch_t          *batches;
+    size_t                nbatches;
+    size_t                packed_batch; /* items per batch; 0: not packed */
 
     /* the agent's counters (agent-protocol.md 7: all start again only
      * with a new session) */
