@@ -75,8 +75,11 @@ interval_of(const cc_config_t *cfg, size_t i)
 
 
 /*
- * Asks for kind's job of the current bucket in a platform transaction.
- * Returns 0 with *bucket and *created filled, or -1.
+ * Asks for kind's job of the current bucket: one statement, its own
+ * transaction, in the platform context (cc_db sets a tenant only for the
+ * transaction that asks, so none is set here).  Waits at most
+ * PERIODIC_ACQUIRE_MS for a connection.  Returns 0 with *bucket and
+ * *created filled, or -1.
  */
 static int
 enqueue_current_bucket(cc_db_pool_t *pool, const char *kind, int interval,
@@ -92,11 +95,6 @@ enqueue_current_bucket(cc_db_pool_t *pool, const char *kind, int interval,
     if (conn == NULL) {
         return -1;
     }
-    if (cc_db_begin_tenant(conn, "") != 0) {
-        cc_db_release(pool, conn);
-        return -1;
-    }
-
     snprintf(seconds, sizeof(seconds), "%d", interval);
     params[0] = kind;
     params[1] = seconds;
@@ -109,14 +107,8 @@ enqueue_current_bucket(cc_db_pool_t *pool, const char *kind, int interval,
         *created = (PQgetvalue(res, 0, 1)[0] == 't');
     }
     PQclear(res);
-
-    if (!ok || cc_db_commit(conn) != 0) {
-        cc_db_rollback(conn);
-        cc_db_release(pool, conn);
-        return -1;
-    }
     cc_db_release(pool, conn);
-    return 0;
+    return ok ? 0 : -1;
 }
 
 
