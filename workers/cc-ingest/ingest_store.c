@@ -1,8 +1,18 @@
 /*
  * One telemetry batch, one statement: each column of the batch's events
- * and trace becomes an array literal (unnest() takes them apart in the
- * database), so PostgreSQL reads every value once with its own input
- * function, and the whole batch costs one round trip.
+ * and trace becomes an array parameter (unnest() takes them apart in the
+ * database), and the whole batch costs one round trip.  The arrays go in
+ * PostgreSQL's binary format, so the backend copies integers, strings and
+ * timestamps instead of lexing array literals and parsing every date
+ * (array_in was ~18% of its CPU in a profile); only jsonb is still parsed
+ * there.
+ *
+ * Timestamps are converted here (cc_pgtime.h) to what timestamptz_in
+ * would have stored.  A timestamp without an offset is read by PostgreSQL
+ * in the session's TimeZone, and here as UTC: when a batch has one and the
+ * connection's TimeZone is not UTC, that batch's two timestamp columns go
+ * as text literals as before, so the stored value never depends on the
+ * path (the agent always sends "Z"; this keeps odd input honest).
  */
 
 #include <stdio.h>
@@ -11,6 +21,8 @@
 
 #include "cc_log.h"
 #include "cc_pgarray.h"
+#include "cc_pgarray_bin.h"
+#include "cc_pgtime.h"
 #include "ingest_store.h"
 
 static const char  store_sql[] =
@@ -31,6 +43,28 @@ enum {
 
 #define STORE_NPARAMS  (8 + NCOLS + 1)
 
+/* The binary columns of a batch, and whether a timestamp had no offset. */
+typedef struct {
+    cc_pgarray_bin_t  cols[NCOLS];
+    int               local_times;
+} store_columns_t;
+
+/* The element type of each column, in the statement's order. */
+static const uint32_t  col_types[NCOLS] = {
+    CC_PG_INT8_OID, CC_PG_INT8_OID, CC_PG_TEXT_OID, CC_PG_TIMESTAMPTZ_OID,
+    CC_PG_TEXT_OID, CC_PG_INT4_OID, CC_PG_TEXT_OID, CC_PG_INT4_OID,
+    CC_PG_TEXT_OID, CC_PG_JSONB_OID,
+    CC_PG_TEXT_OID, CC_PG_INT8_OID, CC_PG_INT8_OID, CC_PG_TIMESTAMPTZ_OID,
+    CC_PG_JSONB_OID
+};
+
+/* TimeZone settings that read a time without an offset as UTC. */
+static const char  *const utc_zones[] = {
+    "UTC", "Etc/UTC", "GMT", "Etc/GMT", "UCT", "Etc/UCT", "Universal",
+    "Etc/Universal", "Zulu", "Etc/Zulu", "GMT0", "Etc/GMT0", "Greenwich",
+    "Etc/Greenwich", NULL
+};
+
 
 int
 ingest_store_prepare(cc_db_pool_t *pool)
@@ -40,40 +74,82 @@ ingest_store_prepare(cc_db_pool_t *pool)
 
 
 static void
-add_int_or_null(cc_pgarray_t *a, int present, long long v)
+add_int8_or_null(cc_pgarray_bin_t *a, int present, long long v)
 {
     if (present) {
-        cc_pgarray_add_int(a, v);
+        cc_pgarray_bin_add_int8(a, v);
     } else {
-        cc_pgarray_add_null(a);
+        cc_pgarray_bin_add_null(a);
     }
 }
 
 
 static void
-add_event(cc_pgarray_t *cols, const ingest_event_t *ev)
+add_int4_or_null(cc_pgarray_bin_t *a, int present, int v)
 {
-    cc_pgarray_add_int(&cols[COL_SEQ], ev->sequence);
-    add_int_or_null(&cols[COL_ITEM], ev->item_id >= 0, ev->item_id);
-    cc_pgarray_add_text(&cols[COL_EVENT_ID], ev->event_id);
-    cc_pgarray_add_text(&cols[COL_TIME], ev->event_time);
-    cc_pgarray_add_text(&cols[COL_TYPE], ev->event_type);
-    add_int_or_null(&cols[COL_SEVERITY], ev->has_severity, ev->severity);
-    cc_pgarray_add_text(&cols[COL_SOURCE], ev->source);
-    add_int_or_null(&cols[COL_PHASE], ev->has_phase, ev->phase);
-    cc_pgarray_add_text(&cols[COL_MESSAGE], ev->message);
-    cc_pgarray_add_text(&cols[COL_DATA], ev->data);
+    if (present) {
+        cc_pgarray_bin_add_int4(a, v);
+    } else {
+        cc_pgarray_bin_add_null(a);
+    }
 }
 
 
-static void
-add_trace(cc_pgarray_t *cols, const ingest_trace_t *tr)
+/*
+ * Adds the timestamp s, or NULL when s is NULL.  The parser has checked
+ * every timestamp with ingest_is_timestamp(), which accepts nothing that
+ * cc_pgtime_from_iso() refuses; should one slip through all the same, -1
+ * fails the batch rather than storing a wrong time.
+ */
+static int
+add_time(store_columns_t *sc, int col, const char *s)
 {
-    cc_pgarray_add_text(&cols[COL_TKIND], tr->kind);
-    cc_pgarray_add_int(&cols[COL_TORDINAL], tr->ordinal);
-    add_int_or_null(&cols[COL_TITEM], tr->item_id >= 0, tr->item_id);
-    cc_pgarray_add_text(&cols[COL_TAT], tr->occurred_at);
-    cc_pgarray_add_text(&cols[COL_TPAYLOAD], tr->payload);
+    int64_t  usecs;
+    int      has_offset;
+
+    if (s == NULL) {
+        cc_pgarray_bin_add_null(&sc->cols[col]);
+        return 0;
+    }
+    if (cc_pgtime_from_iso(s, &usecs, &has_offset) != 0) {
+        return -1;
+    }
+    if (!has_offset) {
+        sc->local_times = 1;
+    }
+    cc_pgarray_bin_add_timestamptz(&sc->cols[col], usecs);
+    return 0;
+}
+
+
+static int
+add_event(store_columns_t *sc, const ingest_event_t *ev)
+{
+    cc_pgarray_bin_t  *cols = sc->cols;
+
+    cc_pgarray_bin_add_int8(&cols[COL_SEQ], ev->sequence);
+    add_int8_or_null(&cols[COL_ITEM], ev->item_id >= 0, ev->item_id);
+    cc_pgarray_bin_add_text(&cols[COL_EVENT_ID], ev->event_id);
+    cc_pgarray_bin_add_text(&cols[COL_TYPE], ev->event_type);
+    add_int4_or_null(&cols[COL_SEVERITY], ev->has_severity, ev->severity);
+    cc_pgarray_bin_add_text(&cols[COL_SOURCE], ev->source);
+    add_int4_or_null(&cols[COL_PHASE], ev->has_phase, ev->phase);
+    cc_pgarray_bin_add_text(&cols[COL_MESSAGE], ev->message);
+    cc_pgarray_bin_add_jsonb(&cols[COL_DATA], ev->data);
+    return add_time(sc, COL_TIME, ev->event_time);
+}
+
+
+static int
+add_trace(store_columns_t *sc, const ingest_trace_t *tr)
+{
+    cc_pgarray_bin_t  *cols = sc->cols;
+
+    cc_pgarray_bin_add_text(&cols[COL_TKIND], tr->kind);
+    cc_pgarray_bin_add_int8(&cols[COL_TORDINAL], tr->ordinal);
+    add_int8_or_null(&cols[COL_TITEM], tr->item_id >= 0, tr->item_id);
+    cc_pgarray_bin_add_jsonb(&cols[COL_TPAYLOAD], tr->payload);
+    return add_time(sc, COL_TAT, tr->occurred_at);
 }
 
 
@@ -107,9 +183,13 @@ first_item_of(const ingest_batch_t *b)
 }
 
 
-/* Fills cols from b; 0, or -1 when memory ran out. */
+/*
+ * Fills the binary columns from b and points values and lengths at them;
+ * 0, or -1 when memory ran out or a timestamp could not be read.
+ */
 static int
-build_columns(cc_pgarray_t *cols, const ingest_batch_t *b)
+build_columns(store_columns_t *sc, const ingest_batch_t *b,
+              const char **values, int *lengths)
 {
     size_t  i, hint;
 
@@ -117,20 +197,81 @@ build_columns(cc_pgarray_t *cols, const ingest_batch_t *b)
         /* Text columns of 100 events take a few kB; Data most of all. */
         hint = (i == COL_DATA || i == COL_TPAYLOAD || i == COL_MESSAGE)
                ? 8192 : 1024;
-        cc_pgarray_init(&cols[i], hint);
+        cc_pgarray_bin_init(&sc->cols[i], col_types[i], hint);
     }
     for (i = 0; i < b->nevents; i++) {
-        add_event(cols, &b->events[i]);
+        if (add_event(sc, &b->events[i]) != 0) {
+            return -1;
+        }
     }
     for (i = 0; i < b->ntrace; i++) {
-        add_trace(cols, &b->trace[i]);
+        if (add_trace(sc, &b->trace[i]) != 0) {
+            return -1;
+        }
     }
     for (i = 0; i < NCOLS; i++) {
-        if (cc_pgarray_finish(&cols[i]) == NULL) {
+        values[i] = cc_pgarray_bin_finish(&sc->cols[i], &lengths[i]);
+        if (values[i] == NULL) {
             return -1;
         }
     }
     return 0;
+}
+
+
+static void
+free_columns(store_columns_t *sc)
+{
+    size_t  i;
+
+    for (i = 0; i < NCOLS; i++) {
+        cc_pgarray_bin_free(&sc->cols[i]);
+    }
+}
+
+
+/* True when conn reads a time without an offset as UTC. */
+static int
+session_in_utc(PGconn *conn)
+{
+    const char  *zone;
+    size_t       i;
+
+    zone = PQparameterStatus(conn, "TimeZone");
+    for (i = 0; zone != NULL && utc_zones[i] != NULL; i++) {
+        if (strcmp(zone, utc_zones[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/*
+ * The two timestamp columns as text literals, replacing their binary
+ * parameters, for a session whose TimeZone PostgreSQL must apply itself.
+ * 0, or -1 when memory ran out.
+ */
+static int
+use_text_times(cc_pgarray_t *text, const ingest_batch_t *b,
+               const char **values, int *formats)
+{
+    size_t  i;
+
+    cc_pgarray_init(&text[0], 32 * b->nevents);
+    cc_pgarray_init(&text[1], 32 * b->ntrace);
+    for (i = 0; i < b->nevents; i++) {
+        cc_pgarray_add_text(&text[0], b->events[i].event_time);
+    }
+    for (i = 0; i < b->ntrace; i++) {
+        cc_pgarray_add_text(&text[1], b->trace[i].occurred_at);
+    }
+    values[8 + COL_TIME] = cc_pgarray_finish(&text[0]);
+    values[8 + COL_TAT] = cc_pgarray_finish(&text[1]);
+    formats[8 + COL_TIME] = 0;
+    formats[8 + COL_TAT] = 0;
+    return values[8 + COL_TIME] != NULL && values[8 + COL_TAT] != NULL
+           ? 0 : -1;
 }
 
 
@@ -170,22 +311,33 @@ text_or_empty(const char *s)
 
 
 static ingest_store_result_t
-run_statement(cc_db_pool_t *pool, const char *const *params,
+run_statement(cc_db_pool_t *pool, const ingest_batch_t *b, int local_times,
+              const char **params, const int *lengths, int *formats,
               ingest_state_change_t *change)
 {
     PGconn                 *conn;
     PGresult               *res;
+    cc_pgarray_t            text[2];
     ingest_store_result_t   rc;
 
     conn = cc_db_acquire(pool, CC_DB_ACQUIRE_MS);
     if (conn == NULL) {
         return INGEST_STORE_FAILED;
     }
-    res = cc_db_query_prepared(conn, INGEST_STORE_STMT, STORE_NPARAMS,
-                               params);
-    rc = read_outcome(res, change);
-    PQclear(res);
+    memset(text, 0, sizeof(text));
+    rc = INGEST_STORE_FAILED;
+    if (!local_times || session_in_utc(conn)
+        || use_text_times(text, b, params, formats) == 0)
+    {
+        res = cc_db_query_prepared_formats(conn, INGEST_STORE_STMT,
+                                           STORE_NPARAMS, params, lengths,
+                                           formats);
+        rc = read_outcome(res, change);
+        PQclear(res);
+    }
     cc_db_release(pool, conn);
+    cc_pgarray_free(&text[0]);
+    cc_pgarray_free(&text[1]);
     return rc;
 }
 
@@ -195,17 +347,25 @@ ingest_store_batch(cc_db_pool_t *pool, const char *tenant,
                    const ingest_device_facts_t *dev, const ingest_batch_t *b,
                    ingest_state_change_t *change)
 {
-    cc_pgarray_t            cols[NCOLS];
+    store_columns_t         sc;
     const char             *params[STORE_NPARAMS];
+    int                     lengths[STORE_NPARAMS];
+    int                     formats[STORE_NPARAMS];
     char                    first_item[24], max_item[24], *summary;
     long long               first;
     ingest_store_result_t   rc;
     size_t                  i;
 
     memset(change, 0, sizeof(*change));
-    memset(cols, 0, sizeof(cols));
+    memset(&sc, 0, sizeof(sc));
+    memset(lengths, 0, sizeof(lengths));
+    for (i = 0; i < STORE_NPARAMS; i++) {
+        formats[i] = i >= 8 && i < 8 + NCOLS;
+    }
     summary = ingest_state_summary(b->events, b->nevents);
-    if (summary == NULL || build_columns(cols, b) != 0) {
+    if (summary == NULL
+        || build_columns(&sc, b, &params[8], &lengths[8]) != 0)
+    {
         rc = INGEST_STORE_FAILED;
         goto done;
     }
@@ -221,16 +381,12 @@ ingest_store_batch(cc_db_pool_t *pool, const char *tenant,
     params[5] = b->session;
     params[6] = first >= 0 ? first_item : NULL;
     params[7] = max_item;
-    for (i = 0; i < NCOLS; i++) {
-        params[8 + i] = cols[i].buf;
-    }
     params[8 + NCOLS] = summary;
-    rc = run_statement(pool, params, change);
+    rc = run_statement(pool, b, sc.local_times, params, lengths, formats,
+                       change);
 
 done:
-    for (i = 0; i < NCOLS; i++) {
-        cc_pgarray_free(&cols[i]);
-    }
+    free_columns(&sc);
     free(summary);
     return rc;
 }

@@ -390,9 +390,19 @@ PGresult *
 cc_db_query_prepared(PGconn *conn, const char *name, int nparams,
                      const char *const *params)
 {
+    return cc_db_query_prepared_formats(conn, name, nparams, params, NULL,
+                                        NULL);
+}
+
+
+PGresult *
+cc_db_query_prepared_formats(PGconn *conn, const char *name, int nparams,
+                             const char *const *params, const int *lengths,
+                             const int *formats)
+{
     PGresult  *res;
 
-    res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+    res = PQexecPrepared(conn, name, nparams, params, lengths, formats, 0);
     if (!cc_db_result_ok(res)) {
         log_failure(res);
     }

@@ -84,6 +84,14 @@ PGresult *cc_db_query(PGconn *conn, const char *sql, int nparams,
 PGresult *cc_db_query_prepared(PGconn *conn, const char *name, int nparams,
                                const char *const *params);
 
+/*
+ * cc_db_query_prepared() with each parameter's length and format (0 text,
+ * 1 binary), as PQexecPrepared takes them; the result is in text.
+ */
+PGresult *cc_db_query_prepared_formats(PGconn *conn, const char *name,
+                                       int nparams, const char *const *params,
+                                       const int *lengths, const int *formats);
+
 /* True when res is a successful command or query result. */
 int cc_db_result_ok(const PGresult *res);
 
