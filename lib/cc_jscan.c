@@ -671,3 +671,22 @@ cc_jscan_unescape(const char *text, const cc_jscan_tok_t *tok, char *out)
     out[n] = '\0';
     return n;
 }
+
+
+int
+cc_jscan_is_text(const char *s, size_t n)
+{
+    const unsigned char  *p = (const unsigned char *) s;
+    size_t                i, len;
+
+    for (i = 0; i < n; i += len) {
+        if (p[i] == '\0') {
+            return 0;
+        }
+        len = p[i] < 0x80 ? 1 : cc_jscan_utf8(p + i, n - i);
+        if (len == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}

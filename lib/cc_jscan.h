@@ -96,4 +96,11 @@ int cc_jscan_integer(const char *text, const cc_jscan_tok_t *tok,
 size_t cc_jscan_unescape(const char *text, const cc_jscan_tok_t *tok,
     char *out);
 
+/*
+ * True when the n bytes at s are valid UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF) without a NUL: text PostgreSQL
+ * takes.  For values that arrive outside JSON, such as header values.
+ */
+int cc_jscan_is_text(const char *s, size_t n);
+
 #endif /* CC_JSCAN_H */

@@ -5,16 +5,18 @@
 -- PostgreSQL reads with one input function per value, instead of a JSON
 -- document it parsed whole and then took apart again.
 --
--- Idempotency without event_sequences.  The agent numbers every item of a
--- session (TelemetryItemId, surviving restarts) and sends them in
--- ascending order; a retry resends identical items (agent-protocol.md 7).
--- So the session's last_item_id is a watermark: a batch whose items all
--- lie above it is new and is inserted as it is; one that reaches below it
--- (a retry, or items without an id) stores only the events whose Sequence
--- the session does not have yet.  The session row is locked first, so two
--- copies of a batch in flight at once are applied one after the other,
--- and the second finds the first's events.  That replaces event_sequences,
--- whose key cost an index insert per event and a table to purge.
+-- Idempotency without event_sequences.  The agent numbers a session's
+-- events (Sequence, surviving restarts) and sends them in ascending order;
+-- a retry resends identical items (agent-protocol.md 7).  So a batch whose
+-- Sequences strictly ascend, the first above the highest the session has
+-- stored (one probe of events_session, from its top), is new and is
+-- inserted as it is; any other batch (a retry, an overlap, a Sequence
+-- repeated or out of order) stores only the events whose Sequence the
+-- session does not have yet, each once.  The session row is locked first,
+-- so two copies of a batch in flight at once are applied one after the
+-- other, and the second finds the first's events.  That replaces
+-- event_sequences, whose key cost an index insert per event and a table
+-- to purge.
 
 DROP TRIGGER enrollment_sessions_sequences_cascade ON enrollment_sessions;
 DROP FUNCTION cc_event_sequences_cascade();
@@ -182,9 +184,12 @@ DECLARE
     owner  uuid;
 BEGIN
     PERFORM set_config('cc.tenant_id', p_tenant::text, true);
+    -- Session, then device, as cc_ingest_batch locks them: a batch and a
+    -- registration of one session never wait for each other in a circle.
     SELECT s.device_id INTO owner
       FROM enrollment_sessions s
-     WHERE s.tenant_id = p_tenant AND s.session_id = p_session;
+     WHERE s.tenant_id = p_tenant AND s.session_id = p_session
+       FOR UPDATE;
     IF owner IS NOT NULL AND owner <> p_device THEN
         outcome := 'other_device';
         RETURN;
@@ -222,8 +227,8 @@ GRANT EXECUTE ON FUNCTION cc_ingest_register(uuid, uuid, text, text, text,
 -- everything it touches.
 --
 --   p_manufacturer.. what the device's headers say about it ('' = nothing)
---   p_first_item     the lowest TelemetryItemId of the rows, NULL when a
---                    row has none (then every event is checked, see above)
+--   p_first_seq      the first Sequence when the events' Sequences strictly
+--                    ascend, else NULL (then every event is checked)
 --   p_max_item       the highest, -1 when none
 --   p_seq..p_data    the events, one array element per event
 --   p_tkind..        the Signals and DecisionTransitions
@@ -237,7 +242,7 @@ GRANT EXECUTE ON FUNCTION cc_ingest_register(uuid, uuid, text, text, text,
 CREATE FUNCTION cc_ingest_batch(
         p_tenant uuid, p_device uuid,
         p_manufacturer text, p_model text, p_serial text,
-        p_session uuid, p_first_item bigint, p_max_item bigint,
+        p_session uuid, p_first_seq bigint, p_max_item bigint,
         p_seq bigint[], p_item bigint[], p_event_id text[],
         p_time timestamptz[], p_type text[], p_severity integer[],
         p_source text[], p_phase integer[], p_message text[],
@@ -253,7 +258,6 @@ CREATE FUNCTION cc_ingest_batch(
 #variable_conflict use_column
 DECLARE
     owner      uuid;
-    watermark  bigint;
     rule_at    integer := (p_summary ->> 'ruleIndex')::integer;
     fresh      integer;
     applied    record;
@@ -263,8 +267,9 @@ BEGIN
     -- The session is locked until the batch commits: a purge cannot
     -- delete it under the batch, and a second copy of the batch waits for
     -- this one.  A session of another device refuses the batch before
-    -- anything is written.
-    SELECT s.device_id, s.last_item_id INTO owner, watermark
+    -- anything is written.  Session, then device: cc_ingest_register
+    -- locks them in the same order.
+    SELECT s.device_id INTO owner
       FROM enrollment_sessions s
      WHERE s.tenant_id = p_tenant AND s.session_id = p_session
        FOR UPDATE;
@@ -279,17 +284,21 @@ BEGIN
         INSERT INTO enrollment_sessions (tenant_id, session_id, device_id)
         VALUES (p_tenant, p_session, p_device)
         ON CONFLICT (tenant_id, session_id) DO NOTHING;
-        SELECT s.device_id, s.last_item_id INTO owner, watermark
+        SELECT s.device_id INTO owner
           FROM enrollment_sessions s
          WHERE s.tenant_id = p_tenant AND s.session_id = p_session
            FOR UPDATE;
-        IF owner <> p_device THEN
+        IF owner IS DISTINCT FROM p_device THEN
             RAISE EXCEPTION 'session taken by another device meanwhile'
                 USING ERRCODE = 'serialization_failure';
         END IF;
     END IF;
 
-    IF p_first_item IS NOT NULL AND p_first_item > watermark THEN
+    IF p_first_seq IS NOT NULL
+       AND p_first_seq > coalesce((SELECT max(e.sequence) FROM events e
+                                    WHERE e.tenant_id = p_tenant
+                                      AND e.session_id = p_session), -1)
+    THEN
         INSERT INTO events (tenant_id, session_id, sequence, item_id,
                             event_id, event_time, event_type, severity,
                             source, phase, message, data)

@@ -151,7 +151,7 @@ is($t->sql("SELECT string_agg(sequence::text, ',' ORDER BY sequence) FROM events
    '1,2,3,5,8', '... and its events are stored around the gap');
 
 # Every character an agent may send reaches the database as it was sent:
-# the batch's columns travel as PostgreSQL array literals.
+# the batch's columns travel as PostgreSQL array parameters.
 my $awkward = qq{say "hi" \\ C:\\Temp\\ {a,b} NULL, tab\t new\nline \x{e9}t\x{e9} \x{1F600}};
 $r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
            body => CC::Test::json_encode([ event_item(8, 9, 'script_completed',
@@ -166,6 +166,22 @@ is($t->sql("SELECT data -> 'nested' FROM events WHERE session_id = '$session' AN
    '{"list": [1, "two", null]}', '... nested as it was sent');
 is($t->sql("SELECT source || '|' || (event_id = '')::text FROM events WHERE session_id = '$session' AND sequence = 9"),
    'NULL|true', '... and the string "NULL" and an empty string stay strings');
+
+# What PostgreSQL would refuse is skipped or ignored, never stored: a
+# refused statement would fail the batch, and the agent resend it forever.
+$r = agent('/api/agent/telemetry', headers => { 'Content-Type' => 'application/json' },
+           body => CC::Test::json_encode([
+               event_item(30, 30, 'esp_phase_changed', Phase => 2,
+                          Timestamp => '2026-11-23T10:00:10.' . ('1' x 140) . 'Z') ]));
+is($r->{status}, 200, 'an event whose Timestamp has a 140-digit fraction is acknowledged');
+is($r->{json}{eventsProcessed}, 0, '... as an item that could not be read');
+$r = agent('/api/agent/telemetry',
+           headers => { 'Content-Type' => 'application/json',
+                        'X-Device-Model' => "Laptop \xff\xfe 7" },
+           body => CC::Test::json_encode([ event_item(31, 31, 'agent_started') ]));
+is($r->{status}, 200, 'a batch whose X-Device-Model is not UTF-8 is acknowledged');
+is($t->sql("SELECT model FROM devices WHERE device_id = '$device'"), 'Laptop 7',
+   '... and the model it names is not stored');
 
 is($t->sql("SELECT status || ' ' || phase FROM enrollment_sessions WHERE session_id = '$session'"),
    'InProgress -1', 'a session without phase or terminal events is in progress');

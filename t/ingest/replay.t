@@ -97,6 +97,21 @@ is(send_batch(event_item($u, undef, 5), event_item($u, undef, 5))->{status}, 200
    'a batch carrying one Sequence twice is acknowledged');
 is(stored($u), '1,2,3,4,5', '... and stores it once');
 
+# --- a Sequence repeated -------------------------------------------------
+
+# An agent that breaks the numbering (items new by their ids, a Sequence
+# seen before) still stores each Sequence once.
+my $d = new_session();
+is(send_batch(event_item($d, 0, 1), event_item($d, 1, 1))->{status}, 200,
+   'a new batch carrying one Sequence twice under two item ids is acknowledged');
+is(stored($d), '1', '... and stores it once');
+is(send_batch(event_item($d, 2, 1), event_item($d, 3, 2))->{status}, 200,
+   'a batch above the item watermark repeating a stored Sequence is acknowledged');
+is(stored($d), '1,2', '... and stores only the new Sequence');
+is(send_batch(event_item($d, 4, 4), event_item($d, 5, 3))->{status}, 200,
+   'a batch whose Sequences descend is acknowledged');
+is(stored($d), '1,2,3,4', '... and stores both, once');
+
 # --- two copies at once ----------------------------------------------------
 
 # The agent resends a batch whose acknowledgement it did not get while the

@@ -119,6 +119,21 @@ test_timestamps(void)
     ok(ingest_is_timestamp("2026-03-17T08:02:11+01:00"), "an offset");
     ok(!ingest_is_timestamp("2026-03-17 08:02:11Z"), "a space is refused");
     ok(!ingest_is_timestamp("2026-03-17T08:02:11.Z"), "an empty fraction");
+    {
+        char  ts[INGEST_TIMESTAMP_MAX + 2];
+
+        memcpy(ts, "2026-03-17T08:02:11.", 20);
+        memset(ts + 20, '1', sizeof(ts) - 20);
+        ts[INGEST_TIMESTAMP_MAX - 1] = 'Z';
+        ts[INGEST_TIMESTAMP_MAX] = '\0';
+        ok(ingest_is_timestamp(ts), "a fraction filling the longest "
+           "accepted date-time");
+        ts[INGEST_TIMESTAMP_MAX] = 'Z';
+        ts[INGEST_TIMESTAMP_MAX - 1] = '1';
+        ts[INGEST_TIMESTAMP_MAX + 1] = '\0';
+        ok(!ingest_is_timestamp(ts), "a date-time one character longer is "
+           "refused (PostgreSQL refuses long ones)");
+    }
     ok(!ingest_is_timestamp("2026-03-17T08:02:11Zjunk"), "trailing bytes");
     ok(!ingest_is_timestamp("yesterday"), "words");
     ok(ingest_is_timestamp("2028-02-29T00:00:00Z"), "a leap day");

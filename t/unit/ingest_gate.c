@@ -256,50 +256,50 @@ test_settings_cache(void)
                                       "Contoso", "Laptop 7" };
     ingest_gate_cache_t  *c;
     ingest_gate_verdict_t v;
-    struct timespec       pause = { 0, 60 * 1000 * 1000 };
     char                  other[CC_UUID_STR_LEN + 1];
     size_t                i;
+    long long             t0 = 1000000;
 
     ok(ingest_gate_cache_create(0) == NULL,
        "a cache time of 0 makes no settings cache");
     ok(!ingest_gate_cache_judge(NULL, TENANT, "a", "b", &v),
        "... and no cache judges nothing, so the settings are read");
 
-    c = ingest_gate_cache_create(50);
-    ok(!ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
+    c = ingest_gate_cache_create(2000);
+    ok(!judge_at(c, TENANT, "Dell Inc.", "Latitude 5440", &v, t0),
        "a tenant not seen yet is not in the cache");
-    ingest_gate_cache_put(c, TENANT, 1, 0, rules, 2);
-    ok(ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
-       "a tenant's settings are judged from the cache once kept");
+    put_at(c, TENANT, 1, 0, rules, 2, t0);
+    ok(judge_at(c, TENANT, "Dell Inc.", "Latitude 5440", &v, t0 + 1999),
+       "a tenant's settings are judged from the cache within its time");
     ok(v.hardware_check && !v.autopilot_check,
        "... with its switches as they were read");
     ok(v.hardware_allowed, "... and a device one rule matches is allowed");
-    ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Precision 5570", &v);
+    judge_at(c, TENANT, "Dell Inc.", "Precision 5570", &v, t0);
     ok(!v.hardware_allowed, "a device no rule matches is not");
-    ingest_gate_cache_judge(c, TENANT, NULL, "Laptop 7", &v);
+    judge_at(c, TENANT, NULL, "Laptop 7", &v, t0);
     ok(!v.hardware_allowed, "a device without a manufacturer is not");
+    ok(!judge_at(c, TENANT, "Dell Inc.", "Latitude 5440", &v, t0 + 2000),
+       "settings as old as the cache time are read again");
 
-    /* Another tenant is another entry, wherever it lands. */
-    for (i = 0; i < INGEST_GATE_CACHE_SLOTS * 4; i++) {
+    /* Another tenant hashing to the same slot. */
+    put_at(c, TENANT, 1, 0, rules, 2, t0);
+    for (i = 0; i < INGEST_GATE_CACHE_SLOTS * 16; i++) {
         snprintf(other, sizeof(other),
                  "22222222-2222-4222-8222-%012zu", i);
         if (slot_of(other) == slot_of(TENANT)) {
             break;
         }
     }
-    ok(!ingest_gate_cache_judge(c, other, "Contoso", "Laptop 7", &v),
-       "a tenant sharing the slot is not judged by another's settings");
-    ingest_gate_cache_put(c, other, 0, 1, NULL, 0);
-    ok(ingest_gate_cache_judge(c, other, "Contoso", "Laptop 7", &v)
+    ok(slot_of(other) == slot_of(TENANT),
+       "a tenant sharing the first tenant's slot is found");
+    ok(!judge_at(c, other, "Contoso", "Laptop 7", &v, t0),
+       "... and is not judged by the other's settings");
+    put_at(c, other, 0, 1, NULL, 0, t0);
+    ok(judge_at(c, other, "Contoso", "Laptop 7", &v, t0)
        && !v.hardware_check && v.autopilot_check,
        "... and takes the slot when its own settings are kept");
-    ok(!ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
+    ok(!judge_at(c, TENANT, "Dell Inc.", "Latitude 5440", &v, t0),
        "... so the tenant it displaced is read again");
-
-    ingest_gate_cache_put(c, TENANT, 1, 1, rules, 2);
-    nanosleep(&pause, NULL);
-    ok(!ingest_gate_cache_judge(c, TENANT, "Dell Inc.", "Latitude 5440", &v),
-       "settings older than the cache time are read again");
     ingest_gate_cache_destroy(c);
 }
 

@@ -342,6 +342,22 @@ test_unescape(void)
 }
 
 
+/* Header values and other text from outside JSON. */
+static void
+test_is_text(void)
+{
+    ok(cc_jscan_is_text("Contoso Laptop 7", 16), "ASCII is text");
+    ok(cc_jscan_is_text("caf\xc3\xa9 \xf0\x9f\x98\x80", 10),
+       "two- and four-byte UTF-8 is text");
+    ok(cc_jscan_is_text("", 0), "nothing is text");
+    ok(!cc_jscan_is_text("Laptop \xff 7", 10), "a byte 0xff is not");
+    ok(!cc_jscan_is_text("\xc0\x80", 2), "an overlong NUL is not");
+    ok(!cc_jscan_is_text("\xed\xa0\x80", 3), "an encoded surrogate is not");
+    ok(!cc_jscan_is_text("caf\xc3", 4), "a character cut short is not");
+    ok(!cc_jscan_is_text("a\0b", 3), "a NUL byte is not");
+}
+
+
 int
 main(void)
 {
@@ -353,5 +369,6 @@ main(void)
     test_member();
     test_integer();
     test_unescape();
+    test_is_text();
     return done_testing();
 }

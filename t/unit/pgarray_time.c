@@ -3,7 +3,7 @@
  * (microseconds since 2000-01-01 UTC): offsets, leap days, the ends of
  * the 4-digit years, and the fraction rounded as timestamptz_in rounds it
  * (to the nearest microsecond, ties to even, carrying into the next
- * second, day and year).  t/ingest/binary_times.t checks the same inputs
+ * second, day and year).  t/ingest/binary_params.t checks the same inputs
  * against PostgreSQL itself.
  */
 

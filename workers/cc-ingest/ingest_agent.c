@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "cc_db.h"
+#include "cc_jscan.h"
 #include "cc_identity.h"
 #include "cc_log.h"
 #include "ingest_admit.h"
@@ -321,7 +322,8 @@ read_batch(cc_request_t *req, cc_reply_t *rep, ingest_batch_t *b)
         return 0;
     case INGEST_BATCH_BAD_JSON:
         /* Reference order step 3: bad JSON is 400 (agent-protocol.md 7). */
-        ingest_refuse(rep, 400, "malformed_json", "the batch is not valid JSON");
+        ingest_refuse(rep, 400, "malformed_json",
+                      "the batch is not valid JSON");
         return -1;
     case INGEST_BATCH_OTHER_TENANT:
         ingest_refuse(rep, 403, "tenant_mismatch", why);
@@ -351,6 +353,20 @@ acknowledge(cc_reply_t *rep, const ingest_batch_t *b)
 }
 
 
+/* A header describing the device, or NULL when it is absent or not text
+ * PostgreSQL takes (invalid UTF-8 would fail every batch of the device,
+ * and the agent would resend them for ever). */
+static const char *
+device_fact(const cc_request_t *req, const char *name)
+{
+    const char  *value;
+
+    value = cc_request_header(req, name);
+    return value != NULL && cc_jscan_is_text(value, strlen(value)) ? value
+                                                                   : NULL;
+}
+
+
 void
 ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
 {
@@ -363,9 +379,9 @@ ingest_telemetry(cc_request_t *req, cc_reply_t *rep)
         return;
     }
     dev.device = req->identity.device;
-    dev.manufacturer = cc_request_header(req, "X-Device-Manufacturer");
-    dev.model = cc_request_header(req, "X-Device-Model");
-    dev.serial = cc_request_header(req, "X-Device-SerialNumber");
+    dev.manufacturer = device_fact(req, "X-Device-Manufacturer");
+    dev.model = device_fact(req, "X-Device-Model");
+    dev.serial = device_fact(req, "X-Device-SerialNumber");
     rc = ingest_store_batch(app_pool(req), req->identity.tenant, &dev, &b,
                             &change);
 

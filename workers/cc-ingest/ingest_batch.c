@@ -71,7 +71,8 @@ ingest_split_partition_key(const char *key, char *tenant, char *session)
     }
     for (i = 0; i < CC_UUID_STR_LEN; i++) {
         tenant[i] = (char) tolower((unsigned char) key[i]);
-        session[i] = (char) tolower((unsigned char) key[CC_UUID_STR_LEN + 1 + i]);
+        session[i] = (char) tolower(
+                         (unsigned char) key[CC_UUID_STR_LEN + 1 + i]);
     }
     tenant[CC_UUID_STR_LEN] = '\0';
     session[CC_UUID_STR_LEN] = '\0';
@@ -140,7 +141,10 @@ int
 ingest_is_timestamp(const char *s)
 {
     /* 2026-03-17T08:02:11[.fffffff][Z|+hh:mm|-hh:mm] */
-    if (s == NULL || strlen(s) < 19
+    /* PostgreSQL refuses a date-time of more than about 128 characters
+     * (a long fraction), which would fail the whole batch; the agent
+     * writes 28 at most. */
+    if (s == NULL || strlen(s) < 19 || strlen(s) > INGEST_TIMESTAMP_MAX
         || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-'
         || !digits(s + 8, 2) || s[10] != 'T' || !digits(s + 11, 2)
         || s[13] != ':' || !digits(s + 14, 2) || s[16] != ':'

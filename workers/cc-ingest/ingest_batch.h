@@ -86,7 +86,11 @@ ingest_batch_result_t ingest_batch_read(const char *text, size_t len,
 
 void ingest_batch_free(ingest_batch_t *b);
 
-/* True when s has the shape of an ISO-8601 date-time PostgreSQL reads. */
+/* The longest date-time ingest_is_timestamp() accepts. */
+#define INGEST_TIMESTAMP_MAX  64
+
+/* True when s has the shape of an ISO-8601 date-time PostgreSQL reads,
+ * at most INGEST_TIMESTAMP_MAX characters. */
 int ingest_is_timestamp(const char *s);
 
 /*

@@ -126,10 +126,10 @@ ingest_gate_rules_match(const char *const *patterns, size_t nrules,
 }
 
 
-int
-ingest_gate_cache_judge(ingest_gate_cache_t *c, const char *tenant,
-                        const char *manufacturer, const char *model,
-                        ingest_gate_verdict_t *verdict)
+/* ingest_gate_cache_judge at the time now (ms), which tests choose. */
+static int
+judge_at(ingest_gate_cache_t *c, const char *tenant, const char *manufacturer,
+         const char *model, ingest_gate_verdict_t *verdict, long long now)
 {
     gate_entry_t  *e;
     int            found;
@@ -139,7 +139,7 @@ ingest_gate_cache_judge(ingest_gate_cache_t *c, const char *tenant,
     }
     pthread_mutex_lock(&c->lock);
     e = &c->slots[slot_of(tenant)];
-    found = strcmp(e->tenant, tenant) == 0 && e->expires_ms > now_ms();
+    found = strcmp(e->tenant, tenant) == 0 && e->expires_ms > now;
     if (found) {
         verdict->hardware_check = e->hardware_check;
         verdict->autopilot_check = e->autopilot_check;
@@ -171,10 +171,11 @@ copy_patterns(const char *const *patterns, size_t n)
 }
 
 
-void
-ingest_gate_cache_put(ingest_gate_cache_t *c, const char *tenant,
-                      int hardware_check, int autopilot_check,
-                      const char *const *patterns, size_t nrules)
+/* ingest_gate_cache_put at the time now (ms). */
+static void
+put_at(ingest_gate_cache_t *c, const char *tenant, int hardware_check,
+       int autopilot_check, const char *const *patterns, size_t nrules,
+       long long now)
 {
     gate_entry_t  *e;
     char         **copy;
@@ -190,10 +191,29 @@ ingest_gate_cache_put(ingest_gate_cache_t *c, const char *tenant,
     e = &c->slots[slot_of(tenant)];
     empty_entry(e);
     strcpy(e->tenant, tenant);
-    e->expires_ms = now_ms() + c->ttl_ms;
+    e->expires_ms = now + c->ttl_ms;
     e->hardware_check = hardware_check;
     e->autopilot_check = autopilot_check;
     e->nrules = nrules;
     e->patterns = copy;
     pthread_mutex_unlock(&c->lock);
+}
+
+
+int
+ingest_gate_cache_judge(ingest_gate_cache_t *c, const char *tenant,
+                        const char *manufacturer, const char *model,
+                        ingest_gate_verdict_t *verdict)
+{
+    return judge_at(c, tenant, manufacturer, model, verdict, now_ms());
+}
+
+
+void
+ingest_gate_cache_put(ingest_gate_cache_t *c, const char *tenant,
+                      int hardware_check, int autopilot_check,
+                      const char *const *patterns, size_t nrules)
+{
+    put_at(c, tenant, hardware_check, autopilot_check, patterns, nrules,
+           now_ms());
 }

@@ -154,32 +154,25 @@ add_trace(store_columns_t *sc, const ingest_trace_t *tr)
 
 
 /*
- * The lowest TelemetryItemId of the batch's rows, or -1 when a row has
- * none: the database then checks every event against those it has.
+ * The first Sequence of the batch's events when they strictly ascend, as
+ * the agent numbers them; -1 otherwise (a Sequence repeated or out of
+ * order in the batch), and then the database checks every event against
+ * the others and those it has.
  */
 static long long
-first_item_of(const ingest_batch_t *b)
+first_sequence_of(const ingest_batch_t *b)
 {
-    long long  first = -1;
-    size_t     i;
+    size_t  i;
 
-    for (i = 0; i < b->nevents; i++) {
-        if (b->events[i].item_id < 0) {
+    if (b->nevents == 0) {
+        return -1;
+    }
+    for (i = 1; i < b->nevents; i++) {
+        if (b->events[i].sequence <= b->events[i - 1].sequence) {
             return -1;
         }
-        if (first < 0 || b->events[i].item_id < first) {
-            first = b->events[i].item_id;
-        }
     }
-    for (i = 0; i < b->ntrace; i++) {
-        if (b->trace[i].item_id < 0) {
-            return -1;
-        }
-        if (first < 0 || b->trace[i].item_id < first) {
-            first = b->trace[i].item_id;
-        }
-    }
-    return first;
+    return b->events[0].sequence;
 }
 
 
@@ -351,7 +344,7 @@ ingest_store_batch(cc_db_pool_t *pool, const char *tenant,
     const char             *params[STORE_NPARAMS];
     int                     lengths[STORE_NPARAMS];
     int                     formats[STORE_NPARAMS];
-    char                    first_item[24], max_item[24], *summary;
+    char                    first_seq[24], max_item[24], *summary;
     long long               first;
     ingest_store_result_t   rc;
     size_t                  i;
@@ -369,8 +362,8 @@ ingest_store_batch(cc_db_pool_t *pool, const char *tenant,
         rc = INGEST_STORE_FAILED;
         goto done;
     }
-    first = first_item_of(b);
-    snprintf(first_item, sizeof(first_item), "%lld", first);
+    first = first_sequence_of(b);
+    snprintf(first_seq, sizeof(first_seq), "%lld", first);
     snprintf(max_item, sizeof(max_item), "%lld", b->max_item_id);
 
     params[0] = tenant;
@@ -379,7 +372,7 @@ ingest_store_batch(cc_db_pool_t *pool, const char *tenant,
     params[3] = text_or_empty(dev->model);
     params[4] = text_or_empty(dev->serial);
     params[5] = b->session;
-    params[6] = first >= 0 ? first_item : NULL;
+    params[6] = first >= 0 ? first_seq : NULL;
     params[7] = max_item;
     params[8 + NCOLS] = summary;
     rc = run_statement(pool, b, sc.local_times, params, lengths, formats,

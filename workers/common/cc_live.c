@@ -2,9 +2,10 @@
  * Publishes to a tenant's live-view channel through nginx's internal
  * publisher location (conf/nginx.conf.in, POST /live/{tenant} on the
  * control socket).  Callers only queue a message: one publisher thread
- * sends the queue in order over one kept-alive libcurl connection, so a
- * request thread never waits for nginx, and the messages of a tenant keep
- * the order their transactions committed in.
+ * sends the queue in the order it was filled, over one kept-alive libcurl
+ * connection, so a request thread never waits for nginx.  A session's
+ * messages keep their order: an agent sends its batches one after the
+ * other, and each is queued after its transaction committed.
  */
 
 #include <pthread.h>
