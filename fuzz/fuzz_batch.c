@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cc_jscan.h"
+#include "cc_pgtime.h"
 #include "ingest_batch.h"
 
 #define FUZZ_TENANT  "11111111-1111-4111-8111-111111111111"
@@ -46,6 +47,21 @@ check_object(const char *text)
 }
 
 
+/* The value kept beside a date-time is the one it converts to. */
+static void
+check_time(const char *s, int64_t usecs, int has_offset)
+{
+    int64_t  again;
+    int      offset;
+
+    if (cc_pgtime_from_iso(s, &again, &offset) != 0 || again != usecs
+        || offset != has_offset)
+    {
+        abort();
+    }
+}
+
+
 static void
 check_batch(const ingest_batch_t *b, size_t len)
 {
@@ -70,6 +86,7 @@ check_batch(const ingest_batch_t *b, size_t len)
         {
             abort();
         }
+        check_time(ev->event_time, ev->time_usecs, ev->time_has_offset);
         check_string(b, ev->event_time, end);
         check_string(b, ev->event_type, end);
         check_string(b, ev->event_id, end);
@@ -89,6 +106,9 @@ check_batch(const ingest_batch_t *b, size_t len)
                 && strcmp(tr->kind, "DecisionTransition") != 0))
         {
             abort();
+        }
+        if (tr->occurred_at != NULL) {
+            check_time(tr->occurred_at, tr->at_usecs, tr->at_has_offset);
         }
         check_string(b, tr->occurred_at, end);
         check_string(b, tr->payload, end);

@@ -33,7 +33,7 @@ done
 # Targets whose code lives outside lib/ name their sources here.
 declare -A extra=(
     [route]="$top/workers/common/cc_route.c -I$top/workers/common"
-    [batch]="$top/workers/cc-ingest/ingest_batch.c $top/workers/common/cc_identity.c -I$top/workers/common -I$top/workers/cc-ingest"
+    [batch]="$top/workers/cc-ingest/ingest_batch.c $top/workers/common/cc_identity.c $top/workers/common/cc_pgtime.c -I$top/workers/common -I$top/workers/cc-ingest"
 )
 
 failed=0

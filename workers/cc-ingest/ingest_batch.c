@@ -12,6 +12,7 @@
 
 #include "cc_identity.h"
 #include "cc_jscan.h"
+#include "cc_pgtime.h"
 #include "ingest_batch.h"
 
 
@@ -82,95 +83,26 @@ ingest_split_partition_key(const char *key, char *tenant, char *session)
 
 
 
-/* n digits at s. */
-static int
-digits(const char *s, int n)
+int
+ingest_read_timestamp(const char *s, int64_t *usecs, int *has_offset)
 {
-    int  i;
-
-    for (i = 0; i < n; i++) {
-        if (!isdigit((unsigned char) s[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-
-/* The value of n digits at s (which digits() has checked). */
-static int
-number(const char *s, int n)
-{
-    int  v = 0;
-
-    while (n-- > 0) {
-        v = v * 10 + (*s++ - '0');
-    }
-    return v;
-}
-
-
-/* True when the date and time fields are ones PostgreSQL accepts: a value
- * it refuses would fail the whole batch, and the agent would resend that
- * batch forever. */
-static int
-fields_in_range(const char *s)
-{
-    static const int  days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-                                 30, 31 };
-    int               year, month, day, leap;
-
-    year = number(s, 4);
-    month = number(s + 5, 2);
-    day = number(s + 8, 2);
-    if (year < 1 || month < 1 || month > 12 || day < 1
-        || day > days[month - 1])
-    {
-        return 0;
-    }
-    leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (month == 2 && day == 29 && !leap) {
-        return 0;
-    }
-    return number(s + 11, 2) < 24 && number(s + 14, 2) < 60
-           && number(s + 17, 2) < 60;
+    /* 2026-03-17T08:02:11[.fffffff][Z|+hh:mm|-hh:mm], read by the code
+     * that converts it for PostgreSQL (cc_pgtime.h), so that what is
+     * accepted here is always stored.  PostgreSQL refuses a date-time of
+     * more than about 128 characters (a long fraction); the agent writes
+     * 28 at most. */
+    return s != NULL && strlen(s) <= INGEST_TIMESTAMP_MAX
+           && cc_pgtime_from_iso(s, usecs, has_offset) == 0;
 }
 
 
 int
 ingest_is_timestamp(const char *s)
 {
-    /* 2026-03-17T08:02:11[.fffffff][Z|+hh:mm|-hh:mm] */
-    /* PostgreSQL refuses a date-time of more than about 128 characters
-     * (a long fraction), which would fail the whole batch; the agent
-     * writes 28 at most. */
-    if (s == NULL || strlen(s) < 19 || strlen(s) > INGEST_TIMESTAMP_MAX
-        || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-'
-        || !digits(s + 8, 2) || s[10] != 'T' || !digits(s + 11, 2)
-        || s[13] != ':' || !digits(s + 14, 2) || s[16] != ':'
-        || !digits(s + 17, 2) || !fields_in_range(s))
-    {
-        return 0;
-    }
-    s += 19;
-    if (*s == '.') {
-        s++;
-        if (!digits(s, 1)) {
-            return 0;
-        }
-        while (isdigit((unsigned char) *s)) {
-            s++;
-        }
-    }
-    if (*s == 'Z') {
-        return s[1] == '\0';
-    }
-    if (*s == '+' || *s == '-') {
-        return digits(s + 1, 2) && s[3] == ':' && digits(s + 4, 2)
-               && s[6] == '\0' && number(s + 1, 2) <= 15
-               && number(s + 4, 2) < 60;
-    }
-    return *s == '\0';
+    int64_t  usecs;
+    int      has_offset;
+
+    return ingest_read_timestamp(s, &usecs, &has_offset);
 }
 
 
@@ -589,7 +521,9 @@ read_event(ingest_reader_t *r, long long item_id, ingest_batch_t *b)
         return -1;
     }
     ev->event_time = payload_string(r, 0, "Timestamp");
-    if (!ingest_is_timestamp(ev->event_time)) {
+    if (!ingest_read_timestamp(ev->event_time, &ev->time_usecs,
+                               &ev->time_has_offset))
+    {
         return -1;
     }
     ev->event_type = payload_string(r, 0, "EventType");
@@ -645,7 +579,8 @@ read_trace(ingest_reader_t *r, const char *kind, long long item_id,
         return -1;
     }
     at = payload_string(r, 0, "OccurredAtUtc");
-    tr->occurred_at = ingest_is_timestamp(at) ? at : NULL;
+    tr->occurred_at = ingest_read_timestamp(at, &tr->at_usecs,
+                                            &tr->at_has_offset) ? at : NULL;
     b->ntrace++;
     return 0;
 }

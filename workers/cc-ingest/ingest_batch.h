@@ -10,6 +10,7 @@
 #define INGEST_BATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cc_uuid.h"
 
@@ -35,6 +36,8 @@ typedef struct ingest_event {
     long long    sequence;      /* Sequence, >= 0 */
     long long    item_id;       /* TelemetryItemId, -1 when absent */
     const char  *event_time;    /* Timestamp: ingest_is_timestamp() holds */
+    int64_t      time_usecs;    /* ... as timestamptz (cc_pgtime.h) */
+    int          time_has_offset;
     const char  *event_type;    /* EventType, never empty */
     const char  *event_id;      /* EventId */
     const char  *source;        /* Source */
@@ -54,6 +57,8 @@ typedef struct ingest_trace {
     long long    ordinal;       /* >= 0 */
     long long    item_id;       /* TelemetryItemId, -1 when absent */
     const char  *occurred_at;   /* OccurredAtUtc when a timestamp, or NULL */
+    int64_t      at_usecs;      /* ... as timestamptz, when not NULL */
+    int          at_has_offset;
     const char  *payload;       /* the payload object's JSON text */
 } ingest_trace_t;
 
@@ -92,6 +97,9 @@ void ingest_batch_free(ingest_batch_t *b);
 /* True when s has the shape of an ISO-8601 date-time PostgreSQL reads,
  * at most INGEST_TIMESTAMP_MAX characters. */
 int ingest_is_timestamp(const char *s);
+
+/* The same, with its timestamptz value (cc_pgtime_from_iso) when true. */
+int ingest_read_timestamp(const char *s, int64_t *usecs, int *has_offset);
 
 /*
  * Splits a PartitionKey "{tenantId}_{sessionId}" into two lowercase UUIDs;

@@ -7,12 +7,13 @@
  * (array_in was ~18% of its CPU in a profile); only jsonb is still parsed
  * there.
  *
- * Timestamps are converted here (cc_pgtime.h) to what timestamptz_in
- * would have stored.  A timestamp without an offset is read by PostgreSQL
- * in the session's TimeZone, and here as UTC: when a batch has one and the
- * connection's TimeZone is not UTC, that batch's two timestamp columns go
- * as text literals as before, so the stored value never depends on the
- * path (the agent always sends "Z"; this keeps odd input honest).
+ * Timestamps arrive converted by the reader (ingest_read_timestamp, over
+ * cc_pgtime.h) to what timestamptz_in would have stored.  A timestamp
+ * without an offset is read by PostgreSQL in the session's TimeZone, and
+ * there as UTC: when a batch has one and the connection's TimeZone is not
+ * UTC, that batch's two timestamp columns go as text literals as before,
+ * so the stored value never depends on the path (the agent always sends
+ * "Z"; this keeps odd input honest).
  */
 
 #include <stdio.h>
@@ -22,7 +23,6 @@
 #include "cc_log.h"
 #include "cc_pgarray.h"
 #include "cc_pgarray_bin.h"
-#include "cc_pgtime.h"
 #include "ingest_store.h"
 
 static const char  store_sql[] =
@@ -96,33 +96,26 @@ add_int4_or_null(cc_pgarray_bin_t *a, int present, int v)
 
 
 /*
- * Adds the timestamp s, or NULL when s is NULL.  The parser has checked
- * every timestamp with ingest_is_timestamp(), which accepts nothing that
- * cc_pgtime_from_iso() refuses; should one slip through all the same, -1
- * fails the batch rather than storing a wrong time.
+ * Adds a timestamp the reader has converted (present, with its value in
+ * microseconds), or NULL.  One without an offset marks the batch: its
+ * value here is UTC, PostgreSQL's the session's TimeZone.
  */
-static int
-add_time(store_columns_t *sc, int col, const char *s)
+static void
+add_time(store_columns_t *sc, int col, int present, int64_t usecs,
+         int has_offset)
 {
-    int64_t  usecs;
-    int      has_offset;
-
-    if (s == NULL) {
+    if (!present) {
         cc_pgarray_bin_add_null(&sc->cols[col]);
-        return 0;
-    }
-    if (cc_pgtime_from_iso(s, &usecs, &has_offset) != 0) {
-        return -1;
+        return;
     }
     if (!has_offset) {
         sc->local_times = 1;
     }
     cc_pgarray_bin_add_timestamptz(&sc->cols[col], usecs);
-    return 0;
 }
 
 
-static int
+static void
 add_event(store_columns_t *sc, const ingest_event_t *ev)
 {
     cc_pgarray_bin_t  *cols = sc->cols;
@@ -136,11 +129,11 @@ add_event(store_columns_t *sc, const ingest_event_t *ev)
     add_int4_or_null(&cols[COL_PHASE], ev->has_phase, ev->phase);
     cc_pgarray_bin_add_text(&cols[COL_MESSAGE], ev->message);
     cc_pgarray_bin_add_jsonb(&cols[COL_DATA], ev->data);
-    return add_time(sc, COL_TIME, ev->event_time);
+    add_time(sc, COL_TIME, 1, ev->time_usecs, ev->time_has_offset);
 }
 
 
-static int
+static void
 add_trace(store_columns_t *sc, const ingest_trace_t *tr)
 {
     cc_pgarray_bin_t  *cols = sc->cols;
@@ -149,7 +142,8 @@ add_trace(store_columns_t *sc, const ingest_trace_t *tr)
     cc_pgarray_bin_add_int8(&cols[COL_TORDINAL], tr->ordinal);
     add_int8_or_null(&cols[COL_TITEM], tr->item_id >= 0, tr->item_id);
     cc_pgarray_bin_add_jsonb(&cols[COL_TPAYLOAD], tr->payload);
-    return add_time(sc, COL_TAT, tr->occurred_at);
+    add_time(sc, COL_TAT, tr->occurred_at != NULL, tr->at_usecs,
+             tr->at_has_offset);
 }
 
 
@@ -178,7 +172,7 @@ first_sequence_of(const ingest_batch_t *b)
 
 /*
  * Fills the binary columns from b and points values and lengths at them;
- * 0, or -1 when memory ran out or a timestamp could not be read.
+ * 0, or -1 when memory ran out.
  */
 static int
 build_columns(store_columns_t *sc, const ingest_batch_t *b,
@@ -193,14 +187,10 @@ build_columns(store_columns_t *sc, const ingest_batch_t *b,
         cc_pgarray_bin_init(&sc->cols[i], col_types[i], hint);
     }
     for (i = 0; i < b->nevents; i++) {
-        if (add_event(sc, &b->events[i]) != 0) {
-            return -1;
-        }
+        add_event(sc, &b->events[i]);
     }
     for (i = 0; i < b->ntrace; i++) {
-        if (add_trace(sc, &b->trace[i]) != 0) {
-            return -1;
-        }
+        add_trace(sc, &b->trace[i]);
     }
     for (i = 0; i < NCOLS; i++) {
         values[i] = cc_pgarray_bin_finish(&sc->cols[i], &lengths[i]);
