@@ -9,8 +9,9 @@
 SANITIZE ?=
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-asan
-SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
-            -fno-sanitize-recover=undefined
+SANFLAGS  = -fsanitize=address,undefined,float-cast-overflow \
+            -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined,float-cast-overflow
 else
 BUILD    ?= build
 SANFLAGS  =

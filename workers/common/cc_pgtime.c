@@ -79,7 +79,7 @@ days_from_civil(int year, int month, int day)
  * Microseconds of the fraction at s (the '.'), rounded as PostgreSQL's
  * ParseFractionalSecond does: strtod, times 1e6, rint.  The workers never
  * call setlocale, so strtod reads '.' as the decimal point.  *end is set
- * past the digits; -1 when there are none.
+ * past the digits; -1 when there are none or an exponent follows them.
  */
 static int64_t
 fraction_usecs(const char *s, const char **end)
@@ -92,6 +92,10 @@ fraction_usecs(const char *s, const char **end)
         /* the digits strtod will read */
     }
     if (p == s + 1) {
+        return -1;
+    }
+    if (*p == 'e' || *p == 'E') {
+        /* strtod would read an exponent, and the value could overflow */
         return -1;
     }
     *end = p;
