@@ -231,6 +231,26 @@ ok(complete_sessions_stored($report), '... whose events are all stored once');
 is($status, 2, 'a run whose prepared sessions would not fit in --prepare-mb does not start');
 like($out, qr/more prepared batches than --prepare-mb 1 allows/, '... and says so');
 
+# --- app installs drawn from a range ----------------------------------------
+
+# With --apps MIN-MAX each session draws its own count, so a fleet's
+# sessions differ in length (bench/ingest: identical sessions ended in step).
+($status, $report, $out) = agent_sim('apps-range', '--devices', 8,
+    '--apps', '2-9', '--batch', 50, '--seed', 16);
+is($status, 0, 'a run with --apps 2-9 completes') or diag($out);
+my @planned = split /,/, $t->sql(
+    "SELECT string_agg(DISTINCT data ->> 'appsPlanned', ',') FROM events"
+  . " WHERE event_type = 'autopilot_profile' AND session_id IN ("
+  . join(',', map { "'$_->{sessions}[0]{session_id}'" } @{ $report->{devices} // [] })
+  . ")");
+ok(@planned >= 3, '... and its sessions plan different numbers of apps ('
+   . join(' ', sort { $a <=> $b } @planned) . ')');
+is(scalar(grep { $_ < 2 || $_ > 9 } @planned), 0, '... all within 2 to 9');
+
+($status, undef, $out) = agent_sim('apps-usage', '--apps', '9-2');
+is($status, 2, '--apps with its bounds reversed is a usage error');
+like($out, qr/bad value: 9-2/, '... which names the value');
+
 # --- open loop ------------------------------------------------------------
 
 $before = $t->sql("SELECT count(*) FROM events");

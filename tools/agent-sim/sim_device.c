@@ -302,11 +302,17 @@ build_session(sim_device_t *d, sim_session_t *s)
 {
     sim_run_t  *run = d->run;
     long long   start;
+    int         apps;
 
     /* each device's clock starts a little apart, within the hour */
     start = run->clock_start_ms + sim_rand_below(&run->rand, 3600) * 1000LL;
-    return sim_session_build(s, &d->profile, d->scenario, run->apps,
-                             run->pad, start, &run->rand);
+    apps = run->apps;
+    if (run->apps_max > run->apps) {
+        apps += (int) sim_rand_below(&run->rand,
+                                     (unsigned) (run->apps_max - run->apps + 1));
+    }
+    return sim_session_build(s, &d->profile, d->scenario, apps, run->pad,
+                             start, &run->rand);
 }
 
 

@@ -24,7 +24,8 @@ typedef struct {
     int             server_port;
     const char     *ca_file;
     int             batch_override; /* 0: the config's maxBatchSize */
-    int             apps;
+    int             apps;           /* app installs per app phase, */
+    int             apps_max;       /* or a draw in apps..apps_max */
     size_t          pad;
     int             resend;         /* send every delivered batch again */
     int             diagnostics;    /* call upload-url after each session */

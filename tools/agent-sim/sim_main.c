@@ -63,7 +63,9 @@ usage(FILE *out)
 "  --devices N        simulated devices, each with its own certificate (1)\n"
 "  --scenarios LIST   success,failure,stall, given to devices in turn\n"
 "                     (success)\n"
-"  --apps N           app installs per app phase (3)\n"
+"  --apps N|MIN-MAX   app installs per app phase (3); with a range each\n"
+"                     session draws its own, so a fleet's sessions differ\n"
+"                     in length and do not end in step\n"
 "  --batch N          items per telemetry batch (the config's maxBatchSize)\n"
 "  --duration TIME    keep enrolling new sessions until then (10s, 2m);\n"
 "                     without it every device enrolls once\n"
@@ -159,6 +161,37 @@ positive_int(const char *s, int *out)
 }
 
 
+/* "N" or "MIN-MAX" app installs per app phase; 0 or -1. */
+static int
+parse_apps(const char *s, sim_run_t *run)
+{
+    char        min[16];
+    const char *dash = strchr(s, '-');
+    size_t      n;
+
+    if (dash == NULL) {
+        if (positive_int(s, &run->apps) != 0) {
+            return -1;
+        }
+        run->apps_max = run->apps;
+        return 0;
+    }
+    n = (size_t) (dash - s);
+    if (n == 0 || n >= sizeof(min)) {
+        return -1;
+    }
+    memcpy(min, s, n);
+    min[n] = '\0';
+    if (positive_int(min, &run->apps) != 0
+        || positive_int(dash + 1, &run->apps_max) != 0
+        || run->apps_max < run->apps)
+    {
+        return -1;
+    }
+    return 0;
+}
+
+
 /* 0, or -1 after saying what is wrong. */
 static int
 parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
@@ -199,6 +232,7 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
     o->seed = 1;
     o->dev_certs = "tools/dev-certs";
     run->apps = 3;
+    run->apps_max = 3;
     run->retry_scale = 1.0;
     run->gzip_level = 6;
     o->prepare_mb = 300;
@@ -228,7 +262,7 @@ parse_options(int argc, char **argv, sim_options_t *o, sim_run_t *run)
             }
             break;
         case 'a':
-            if (positive_int(optarg, &run->apps) != 0) {
+            if (parse_apps(optarg, run) != 0) {
                 goto bad;
             }
             break;
