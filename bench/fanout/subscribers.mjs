@@ -1,9 +1,10 @@
 // bench/fanout/subscribers.mjs: a lean WebSocket client for bench/fanout/run.
 // Opens COUNT subscriptions to /api/live over TLS (a minimal RFC 6455
 // client: the upgrade, then unmasked server frames), touches READY once all
-// are open, and for every text frame notes "batch epoch-seconds" (the batch
-// is the last six digits of the message's sessionId).  Writes the notes to
-// OUT when EXPECT frames have arrived or after the deadline.
+// are open, and for every message of a text frame (a JSON array) notes
+// "batch epoch-seconds" (the batch is the last six digits of the message's
+// sessionId).  Writes the notes to OUT when EXPECT messages have arrived
+// or after the deadline.
 //
 // node subscribers.mjs PORT CA_FILE TOKENS_FILE FIRST COUNT PER_USER EXPECT
 //                      SECONDS OUT READY
@@ -25,14 +26,14 @@ function finish() {
     process.exit(0);
 }
 
+// A frame is a JSON array of messages: a note for each.
 function onText(text) {
     const at = (performance.timeOrigin + performance.now()) / 1000;
-    const m = /"sessionId":"[0-9a-f-]+?(\d{6})"/.exec(text);
-    if (m) {
+    for (const m of text.matchAll(/"sessionId":"[0-9a-f-]+?(\d{6})"/g)) {
         notes.push(`${m[1]} ${at.toFixed(6)}\n`);
-    }
-    if (++got === Number(expect)) {
-        finish();
+        if (++got === Number(expect)) {
+            finish();
+        }
     }
 }
 

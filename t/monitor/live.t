@@ -47,9 +47,19 @@ my $ua = Mojo::UserAgent->new(ca => $t->certs . '/ca.pem', inactivity_timeout =>
 
 # --- subscribers -----------------------------------------------------------------
 
+# Every frame is a JSON array of messages, oldest first; its messages
+# collect in $got{NAME}, and a frame that is not an array as a message of
+# type "not-an-array", which no expected list of types contains.
+my (%got, %status, %open, %refusal);
+sub took {
+    my ($name, $frame) = @_;
+    my $messages = CC::Test::json_decode($frame);
+    push @{ $got{$name} },
+        ref $messages eq 'ARRAY' ? @$messages : { type => 'not-an-array' };
+}
+
 # subscribe(NAME, headers, query): a WebSocket to /api/live whose messages
 # collect in $got{NAME}; $status{NAME} is the handshake's answer.
-my (%got, %status, %open, %refusal);
 sub subscribe {
     my ($name, $headers, $query) = @_;
     $got{$name} = [];
@@ -59,7 +69,7 @@ sub subscribe {
         $refusal{$name} = CC::Test::json_decode($tx->res->body);
         return unless $tx->is_websocket;
         $open{$name} = $tx;
-        $tx->on(message => sub { push @{ $got{$name} }, CC::Test::json_decode($_[1]) });
+        $tx->on(message => sub { took($name, $_[1]) });
     });
 }
 
@@ -81,7 +91,7 @@ sub subscribe_eventsource {
             $es_buf .= $bytes;
             $status{es} //= $1 if $es_buf =~ m{^HTTP/1\.1 (\d{3})};
             while ($es_buf =~ s/^data: ?([^\n]*)\n//m) {
-                push @{ $got{es} }, CC::Test::json_decode($1);
+                took('es', $1);
             }
         });
         $stream->write("GET /api/live HTTP/1.1\r\nHost: localhost\r\n"

@@ -6,6 +6,13 @@
  * connection, so a request thread never waits for nginx.  A session's
  * messages keep their order: an agent sends its batches one after the
  * other, and each is queued after its transaction committed.
+ *
+ * What nginx puts on the channel is a JSON array of messages, oldest
+ * first: the messages of one tenant that are waiting together when the
+ * thread takes the queue's head go in one POST (at most LIVE_BATCH_MAX of
+ * them, LIVE_BATCH_BYTES long).  Nothing waits to be combined: under a
+ * light load every array holds one message; under a heavy one nginx and
+ * this thread handle a request per batch of messages, not per message.
  */
 
 #include <pthread.h>
@@ -24,11 +31,14 @@
 #define LIVE_URL_MAX      128
 #define LIVE_QUEUE_MAX    10000     /* messages waiting; more are lost */
 #define LIVE_DRAIN_MS     1000      /* what cc_live_destroy waits */
+#define LIVE_BATCH_MAX    64        /* messages in one POST ... */
+#define LIVE_BATCH_BYTES  65536     /* ... and their bytes, one may exceed */
 
 typedef struct live_message {
     struct live_message  *next;
     char                  tenant[CC_UUID_STR_LEN + 1];
     char                 *body;
+    size_t                len;
 } live_message_t;
 
 struct cc_live {
@@ -49,34 +59,73 @@ struct cc_live {
 
 
 static void
-count_failed(cc_live_t *live, CURLcode cc, long status)
+count_failed(cc_live_t *live, size_t n, CURLcode cc, long status)
 {
-    __atomic_add_fetch(&live->failed, 1, __ATOMIC_RELAXED);
-    cc_log(CC_LOG_DEBUG, "live message not published: %s (status %ld)",
-           curl_easy_strerror(cc), status);
+    __atomic_add_fetch(&live->failed, n, __ATOMIC_RELAXED);
+    cc_log(CC_LOG_DEBUG, "%zu live message(s) not published: %s (status %ld)",
+           n, curl_easy_strerror(cc), status);
 }
 
 
-/* Sends one message; the publisher thread's only network call. */
+/* "[m1,m2,...]" of the n messages from first on; NULL when out of memory. */
+static char *
+array_body(const live_message_t *first, size_t n, size_t *len)
+{
+    const live_message_t  *m;
+    size_t                 i, total = 2;
+    char                  *body, *p;
+
+    for (m = first, i = 0; i < n; m = m->next, i++) {
+        total += m->len + 1;
+    }
+    body = malloc(total);
+    if (body == NULL) {
+        return NULL;
+    }
+    p = body;
+    *p++ = '[';
+    for (m = first, i = 0; i < n; m = m->next, i++) {
+        if (i > 0) {
+            *p++ = ',';
+        }
+        memcpy(p, m->body, m->len);
+        p += m->len;
+    }
+    *p++ = ']';
+    *len = (size_t) (p - body);
+    return body;
+}
+
+
+/* Sends n messages of one tenant as one array: the publisher thread's
+ * only network call. */
 static void
-send_message(cc_live_t *live, const live_message_t *m)
+send_messages(cc_live_t *live, const live_message_t *first, size_t n)
 {
     char      url[LIVE_URL_MAX];
+    char     *body;
+    size_t    len;
     CURLcode  cc;
     long      status = 0;
 
-    snprintf(url, sizeof(url), "http://localhost/live/%s", m->tenant);
+    body = array_body(first, n, &len);
+    if (body == NULL) {
+        count_failed(live, n, CURLE_OUT_OF_MEMORY, 0);
+        return;
+    }
+    snprintf(url, sizeof(url), "http://localhost/live/%s", first->tenant);
     curl_easy_setopt(live->curl, CURLOPT_URL, url);
-    curl_easy_setopt(live->curl, CURLOPT_POSTFIELDS, m->body);
-    curl_easy_setopt(live->curl, CURLOPT_POSTFIELDSIZE, (long) strlen(m->body));
+    curl_easy_setopt(live->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(live->curl, CURLOPT_POSTFIELDSIZE, (long) len);
     cc = curl_easy_perform(live->curl);
     if (cc == CURLE_OK) {
         curl_easy_getinfo(live->curl, CURLINFO_RESPONSE_CODE, &status);
     }
+    free(body);
     if (status >= 200 && status < 300) {
-        __atomic_add_fetch(&live->published, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&live->published, n, __ATOMIC_RELAXED);
     } else {
-        count_failed(live, cc, status);
+        count_failed(live, n, cc, status);
     }
 }
 
@@ -86,6 +135,19 @@ free_message(live_message_t *m)
 {
     free(m->body);
     free(m);
+}
+
+
+static void
+free_messages(live_message_t *m, size_t n)
+{
+    live_message_t  *next;
+
+    while (n-- > 0) {
+        next = m->next;
+        free_message(m);
+        m = next;
+    }
 }
 
 
@@ -100,14 +162,38 @@ now_ms(void)
 
 
 /*
- * Takes the oldest message, waiting for one.  NULL once stopping and the
- * queue is empty, or LIVE_DRAIN_MS after stopping began (*drain_until_ms,
- * 0 until then).
+ * How many messages from the head on go in one POST: the head, and those
+ * right behind it for the same tenant, within the limits.  Under the lock.
+ */
+static size_t
+batch_length(const cc_live_t *live)
+{
+    const live_message_t  *m = live->head;
+    size_t                 n = 1, bytes = m->len;
+
+    for (m = m->next; m != NULL && n < LIVE_BATCH_MAX; m = m->next) {
+        if (strcmp(m->tenant, live->head->tenant) != 0
+            || bytes + m->len > LIVE_BATCH_BYTES)
+        {
+            break;
+        }
+        bytes += m->len;
+        n++;
+    }
+    return n;
+}
+
+
+/*
+ * Takes the oldest messages (*n of them, one tenant's), waiting for one.
+ * NULL once stopping and the queue is empty, or LIVE_DRAIN_MS after
+ * stopping began (*drain_until_ms, 0 until then).
  */
 static live_message_t *
-next_message(cc_live_t *live, long long *drain_until_ms)
+next_messages(cc_live_t *live, long long *drain_until_ms, size_t *n)
 {
-    live_message_t  *m;
+    live_message_t  *first, *last;
+    size_t           i;
 
     pthread_mutex_lock(&live->lock);
     while (live->head == NULL && !live->stopping) {
@@ -116,19 +202,24 @@ next_message(cc_live_t *live, long long *drain_until_ms)
     if (live->stopping && *drain_until_ms == 0) {
         *drain_until_ms = now_ms() + LIVE_DRAIN_MS;
     }
-    m = live->head;
-    if (m != NULL && live->stopping && now_ms() >= *drain_until_ms) {
-        m = NULL;
+    first = live->head;
+    if (first != NULL && live->stopping && now_ms() >= *drain_until_ms) {
+        first = NULL;
     }
-    if (m != NULL) {
-        live->head = m->next;
+    if (first != NULL) {
+        *n = batch_length(live);
+        for (last = first, i = 1; i < *n; i++) {
+            last = last->next;
+        }
+        live->head = last->next;
+        last->next = NULL;
         if (live->head == NULL) {
             live->tail = NULL;
         }
-        live->length--;
+        live->length -= *n;
     }
     pthread_mutex_unlock(&live->lock);
-    return m;
+    return first;
 }
 
 
@@ -136,12 +227,13 @@ static void *
 publisher_thread(void *arg)
 {
     cc_live_t        *live = arg;
-    live_message_t   *m;
+    live_message_t   *first;
     long long         drain_until_ms = 0;
+    size_t            n;
 
-    while ((m = next_message(live, &drain_until_ms)) != NULL) {
-        send_message(live, m);
-        free_message(m);
+    while ((first = next_messages(live, &drain_until_ms, &n)) != NULL) {
+        send_messages(live, first, n);
+        free_messages(first, n);
     }
     return NULL;
 }
@@ -233,7 +325,7 @@ cc_live_destroy(cc_live_t *live)
     /* What the drain time did not let through is lost, and counted. */
     while ((m = live->head) != NULL) {
         live->head = m->next;
-        count_failed(live, CURLE_OPERATION_TIMEDOUT, 0);
+        count_failed(live, 1, CURLE_OPERATION_TIMEDOUT, 0);
         free_message(m);
     }
     pthread_mutex_destroy(&live->lock);
@@ -254,12 +346,13 @@ cc_live_publish(cc_live_t *live, const char *tenant, json_t *msg)
     m = calloc(1, sizeof(*m));
     if (m != NULL) {
         m->body = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
+        m->len = m->body != NULL ? strlen(m->body) : 0;
         snprintf(m->tenant, sizeof(m->tenant), "%s", tenant);
     }
     json_decref(msg);
     if (m == NULL || m->body == NULL) {
         free(m);
-        count_failed(live, CURLE_OUT_OF_MEMORY, 0);
+        count_failed(live, 1, CURLE_OUT_OF_MEMORY, 0);
         return;
     }
 
@@ -267,7 +360,7 @@ cc_live_publish(cc_live_t *live, const char *tenant, json_t *msg)
     if (live->length >= LIVE_QUEUE_MAX || live->stopping) {
         pthread_mutex_unlock(&live->lock);
         free_message(m);
-        count_failed(live, CURLE_OUT_OF_MEMORY, 0);
+        count_failed(live, 1, CURLE_OUT_OF_MEMORY, 0);
         return;
     }
     if (live->tail != NULL) {

@@ -5,7 +5,9 @@
  *
  * Publishing never fails or delays the work it reports: a message is
  * queued, and one publisher thread gives the queue to nginx in order,
- * each message with a short timeout.  A message that is not delivered
+ * with a short timeout.  Subscribers receive JSON arrays of messages,
+ * oldest first: one tenant's messages that were queued together travel
+ * in one array.  A message that is not delivered
  * (nginx unreachable, the queue full, or still queued a second after
  * shutdown began) is counted (/metrics) and logged at debug, nothing
  * more.  Messages carry ids, statuses and types, never anything personal.
