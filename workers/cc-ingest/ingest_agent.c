@@ -125,14 +125,9 @@ static int
 store_registration(cc_db_pool_t *pool, const char *tenant, registration_t *r)
 {
     const char  *params[9];
-    PGconn      *conn;
     PGresult    *res;
     int          rc;
 
-    conn = cc_db_acquire(pool, CC_DB_ACQUIRE_MS);
-    if (conn == NULL) {
-        return INGEST_TX_FAILED;
-    }
     params[0] = tenant;
     params[1] = r->device;
     params[2] = text_or_empty(r->manufacturer);
@@ -142,7 +137,7 @@ store_registration(cc_db_pool_t *pool, const char *tenant, registration_t *r)
     params[6] = r->started_at;
     params[7] = r->os;
     params[8] = text_or_empty(r->agent_version);
-    res = cc_db_query_prepared(conn, REGISTER_STMT, 9, params);
+    res = cc_db_pool_query_prepared(pool, REGISTER_STMT, 9, params);
     rc = INGEST_TX_FAILED;
     if (cc_db_result_ok(res) && PQntuples(res) == 1) {
         if (strcmp(PQgetvalue(res, 0, 0), "registered") != 0) {
@@ -155,7 +150,6 @@ store_registration(cc_db_pool_t *pool, const char *tenant, registration_t *r)
         }
     }
     PQclear(res);
-    cc_db_release(pool, conn);
     return rc;
 }
 

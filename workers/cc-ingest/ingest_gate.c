@@ -132,7 +132,6 @@ static int
 read_settings(const ingest_app_t *app, const char *tenant, gate_settings_t *s)
 {
     ingest_gate_verdict_t   v;
-    PGconn                 *conn;
     PGresult               *res;
     const char             *params[1];
     int                     rc;
@@ -145,12 +144,8 @@ read_settings(const ingest_app_t *app, const char *tenant, gate_settings_t *s)
         s->hardware_allowed = v.hardware_allowed;
         return 0;
     }
-    conn = cc_db_acquire(app->pool, CC_DB_ACQUIRE_MS);
-    if (conn == NULL) {
-        return -1;
-    }
     params[0] = tenant;
-    res = cc_db_query_prepared(conn, GATE_SETTINGS_STMT, 1, params);
+    res = cc_db_pool_query_prepared(app->pool, GATE_SETTINGS_STMT, 1, params);
     rc = -1;
     if (cc_db_result_ok(res) && PQntuples(res) > 0) {
         s->hardware_check = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -159,7 +154,6 @@ read_settings(const ingest_app_t *app, const char *tenant, gate_settings_t *s)
         rc = 0;
     }
     PQclear(res);
-    cc_db_release(app->pool, conn);
     return rc;
 }
 

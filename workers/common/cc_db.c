@@ -396,6 +396,23 @@ cc_db_query_prepared(PGconn *conn, const char *name, int nparams,
 
 
 PGresult *
+cc_db_pool_query_prepared(cc_db_pool_t *pool, const char *name, int nparams,
+                          const char *const *params)
+{
+    PGconn    *conn;
+    PGresult  *res;
+
+    conn = cc_db_acquire(pool, CC_DB_ACQUIRE_MS);
+    if (conn == NULL) {
+        return NULL;
+    }
+    res = cc_db_query_prepared(conn, name, nparams, params);
+    cc_db_release(pool, conn);
+    return res;
+}
+
+
+PGresult *
 cc_db_query_prepared_formats(PGconn *conn, const char *name, int nparams,
                              const char *const *params, const int *lengths,
                              const int *formats)

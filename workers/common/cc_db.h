@@ -85,6 +85,15 @@ PGresult *cc_db_query_prepared(PGconn *conn, const char *name, int nparams,
                                const char *const *params);
 
 /*
+ * cc_db_query_prepared() on a connection of pool, taken for the call
+ * (waiting up to CC_DB_ACQUIRE_MS) and given back before it returns: for
+ * a statement that is a transaction of its own.  NULL when no connection
+ * came; the caller PQclear()s the result.
+ */
+PGresult *cc_db_pool_query_prepared(cc_db_pool_t *pool, const char *name,
+                                    int nparams, const char *const *params);
+
+/*
  * cc_db_query_prepared() with each parameter's length and format (0 text,
  * 1 binary), as PQexecPrepared takes them; the result is in text.
  */
