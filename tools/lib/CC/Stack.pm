@@ -57,15 +57,24 @@ sub socket_path { "$_[0]{dir}/run/$_[1].sock" }
 
 # --- ports -----------------------------------------------------------------
 
-# A port the kernel says is free now.  Ports are handed out by the kernel, so
-# two stacks on one machine do not collide.
+# A port the kernel says is free now, and that this process has not handed
+# out before.  Ports are handed out by the kernel, so two stacks on one
+# machine do not collide; but a port is only reserved while its probe
+# socket is open, and the kernel may offer the same one again to the next
+# probe, before whoever got it first listens on it (a test once gave its
+# echo server and nginx the same port, and nginx could not start).
+my %handed_out;
+
 sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-                                  LocalPort => 0, ReuseAddr => 1)
-        or die "free_port: $!\n";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                      LocalPort => 0, ReuseAddr => 1)
+            or die "free_port: $!\n";
+        my $port = $s->sockport;
+        close $s;
+        return $port unless $handed_out{$port}++;
+    }
+    die "free_port: the kernel kept offering ports already handed out\n";
 }
 
 sub set_port { $_[0]{ports}{$_[1]} = $_[2] }
