@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cc_clock.h"
 #include "cc_uuid.h"
 #include "ingest_gate.h"
 #include "ingest_gate_cache.h"
@@ -27,16 +28,6 @@ struct ingest_gate_cache {
     int              ttl_ms;
     gate_entry_t     slots[INGEST_GATE_CACHE_SLOTS];
 };
-
-
-static long long
-now_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 /* FNV-1a of the tenant id. */
@@ -205,7 +196,7 @@ ingest_gate_cache_judge(ingest_gate_cache_t *c, const char *tenant,
                         const char *manufacturer, const char *model,
                         ingest_gate_verdict_t *verdict)
 {
-    return judge_at(c, tenant, manufacturer, model, verdict, now_ms());
+    return judge_at(c, tenant, manufacturer, model, verdict, cc_clock_monotonic_ms());
 }
 
 
@@ -215,5 +206,5 @@ ingest_gate_cache_put(ingest_gate_cache_t *c, const char *tenant,
                       const char *const *patterns, size_t nrules)
 {
     put_at(c, tenant, hardware_check, autopilot_check, patterns, nrules,
-           now_ms());
+           cc_clock_monotonic_ms());
 }

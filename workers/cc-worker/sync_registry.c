@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cc_clock.h"
 #include "cc_fetch.h"
 #include "cc_log.h"
 #include "cc_nginx.h"
@@ -67,16 +68,6 @@ struct sync_registry {
     pthread_mutex_t      lock;
     sync_stats_t         stats;
 };
-
-
-static long long
-now_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 static long long
@@ -371,7 +362,7 @@ full_sync_failed(sync_registry_t *s, const char *why,
     s->full_failures++;
     delay = cc_fetch_backoff_ms(s->full_failures, SYNC_RETRY_BASE_MS,
                                 SYNC_RETRY_MAX_MS, -1);
-    s->next_full = now_ms() + delay;
+    s->next_full = cc_clock_monotonic_ms() + delay;
 
     pthread_mutex_lock(&s->lock);
     s->stats.full_failed++;
@@ -535,7 +526,7 @@ poll_registry(sync_registry_t *s)
     cc_nginx_answer_t   ans;
     json_t             *sync_info, *unknown;
 
-    s->next_poll = now_ms() + s->cfg->registry_poll_ms;
+    s->next_poll = cc_clock_monotonic_ms() + s->cfg->registry_poll_ms;
     if (ask_nginx(s, "GET", "/registry", NULL, &ans) != 0) {
         cc_nginx_answer_clear(&ans);
         return;
@@ -561,14 +552,14 @@ ensure_database(sync_registry_t *s)
 {
     int  rc;
 
-    if (sync_db_up(&s->db) || now_ms() < s->next_db) {
+    if (sync_db_up(&s->db) || cc_clock_monotonic_ms() < s->next_db) {
         return;
     }
     rc = sync_db_ensure(&s->db);
     set_db_up(s, rc >= 0);
     if (rc < 0) {
         s->db_failures++;
-        s->next_db = now_ms() + cc_fetch_backoff_ms(s->db_failures,
+        s->next_db = cc_clock_monotonic_ms() + cc_fetch_backoff_ms(s->db_failures,
                                                     SYNC_RETRY_BASE_MS,
                                                     SYNC_RETRY_MAX_MS, -1);
         return;
@@ -615,7 +606,7 @@ wait_for_work(sync_registry_t *s)
     if (!sync_db_up(&s->db)) {
         deadline = earliest(deadline, s->next_db);
     }
-    left = deadline - now_ms();
+    left = deadline - cc_clock_monotonic_ms();
     if (left < 0) {
         left = 0;
     } else if (left > SYNC_LONGEST_WAIT_MS) {
@@ -645,10 +636,10 @@ sync_main(void *arg)
 
     while (!stopping(s)) {
         ensure_database(s);
-        if (now_ms() >= s->next_poll) {
+        if (cc_clock_monotonic_ms() >= s->next_poll) {
             poll_registry(s);
         }
-        if (s->need_full && now_ms() >= s->next_full
+        if (s->need_full && cc_clock_monotonic_ms() >= s->next_full
             && sync_db_up(&s->db))
         {
             full_sync(s);

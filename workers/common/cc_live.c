@@ -22,6 +22,7 @@
 
 #include <curl/curl.h>
 
+#include "cc_clock.h"
 #include "cc_curl_body.h"
 #include "cc_live.h"
 #include "cc_log.h"
@@ -151,16 +152,6 @@ free_messages(live_message_t *m, size_t n)
 }
 
 
-static long long
-now_ms(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-
 /*
  * How many messages from the head on go in one POST: the head, and those
  * right behind it for the same tenant, within the limits.  Under the lock.
@@ -200,10 +191,10 @@ next_messages(cc_live_t *live, long long *drain_until_ms, size_t *n)
         pthread_cond_wait(&live->queued, &live->lock);
     }
     if (live->stopping && *drain_until_ms == 0) {
-        *drain_until_ms = now_ms() + LIVE_DRAIN_MS;
+        *drain_until_ms = cc_clock_monotonic_ms() + LIVE_DRAIN_MS;
     }
     first = live->head;
-    if (first != NULL && live->stopping && now_ms() >= *drain_until_ms) {
+    if (first != NULL && live->stopping && cc_clock_monotonic_ms() >= *drain_until_ms) {
         first = NULL;
     }
     if (first != NULL) {
